@@ -1,0 +1,1 @@
+"""The awards service: campaigns, nominations, the committee's review, decisions and awards."""

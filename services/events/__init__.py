@@ -1,0 +1,1 @@
+"""The events service: recognition ceremonies and the public honour roll."""

@@ -1,0 +1,1 @@
+"""The units service: the unit tree, people, accounts and tokens."""

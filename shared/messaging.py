@@ -1,0 +1,66 @@
+"""NATS JetStream: the connection, and the streams provisioned explicitly.
+
+Every service provisions every stream (idempotently), so the start order of
+the services does not matter; each consumer provisions its own durable.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW_SECONDS = 15 * 60  # longer than any relay retry after a crash
+DEAD_LETTER_STREAM = "DEADLETTER"
+
+STREAMS = {
+    "UNITS": ["units.>"],
+    "AWARDS": ["awards.>"],
+    "EVENTS": ["events.>"],
+    # Poison messages, by consumer: dead.<consumer>.<original subject>
+    DEAD_LETTER_STREAM: ["dead.>"],
+}
+
+
+def stream_config(name: str, subjects: list[str]) -> StreamConfig:
+    return StreamConfig(
+        name=name,
+        subjects=subjects,
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
+async def connect(url: str, name: str) -> NATS:
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error", extra={"error": repr(exc)})
+
+    return await nats.connect(
+        url,
+        name=name,
+        error_cb=on_error,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+    )
+
+
+async def provision_streams(js: JetStreamContext) -> None:
+    for name, subjects in STREAMS.items():
+        config = stream_config(name, subjects)
+        try:
+            await js.stream_info(name)
+        except NotFoundError:
+            try:
+                await js.add_stream(config)
+                log.info("stream created", extra={"stream": name})
+                continue
+            except BadRequestError:  # created by a replica in the meantime
+                pass
+        await js.update_stream(config)

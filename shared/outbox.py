@@ -1,0 +1,180 @@
+"""The transactional outbox and its relay.
+
+`emit` writes an event row in the caller's transaction, beside the state
+change it announces, and notifies the relay. The relay, one active per
+service (it holds an advisory lock; standbys wait for it), publishes pending
+rows in order with `publish_async`, and marks them sent only after JetStream
+acknowledged them. A crash in between repeats a publish: the `Nats-Msg-Id`
+de-duplication and the consumers' inbox absorb it. Sent rows are kept for the
+retention period, so a read model can be rebuilt from them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from shared import events
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+RELAY_LOCK_BASE = 0x6F7574626F78  # "outbox"; one lock per service database
+
+
+def channel(service: str) -> str:
+    return f"outbox_{service}"
+
+
+async def emit(
+    conn: asyncpg.Connection,
+    data: events.EventData,
+    *,
+    producer: str,
+    aggregate_id: object,
+    version: int,
+) -> events.Envelope:
+    """Record an event in the current transaction; it is published after commit."""
+    env = events.envelope(data, producer=producer, aggregate_id=aggregate_id, version=version)
+    await conn.execute(
+        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
+        env.id,
+        env.type,
+        events.encode(env),
+    )
+    await conn.execute("SELECT pg_notify($1, '')", channel(producer))
+    return env
+
+
+async def emit_many(conn: asyncpg.Connection, items: list[tuple[events.EventData, object, int]], *, producer: str) -> None:
+    """Record many events at once: (data, aggregate_id, version) each."""
+    if not items:
+        return
+    envs = [events.envelope(d, producer=producer, aggregate_id=a, version=v) for d, a, v in items]
+    await conn.executemany(
+        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
+        [(e.id, e.type, events.encode(e)) for e in envs],
+    )
+    await conn.execute("SELECT pg_notify($1, '')", channel(producer))
+
+
+class Relay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        service: str,
+        *,
+        poll_seconds: float = 1.0,
+        retention_days: int = 30,
+    ) -> None:
+        self.pool = pool
+        self.js = js
+        self.service = service
+        self.poll_seconds = poll_seconds
+        self.retention_days = retention_days
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self.published = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight (its publishes are flushed and marked), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+                await self._sleep(self.poll_seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()
+
+    async def _lead(self) -> None:
+        """Hold the service's relay lock on one connection, and relay while holding it."""
+        conn: asyncpg.Connection = await self.pool.acquire()
+        try:
+            lock = RELAY_LOCK_BASE
+            while not self._stopping:
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock):
+                    break
+                await self._sleep(self.poll_seconds)  # another replica relays; stand by
+            else:
+                return
+            await conn.add_listener(channel(self.service), self._on_notify)
+            try:
+                last_cleanup = 0.0
+                loop = asyncio.get_running_loop()
+                while True:
+                    sent = await self.relay_once(conn)
+                    if loop.time() - last_cleanup > 3600:
+                        await self._cleanup(conn)
+                        last_cleanup = loop.time()
+                    if self._stopping:
+                        return
+                    if sent < BATCH:
+                        await self._sleep(self.poll_seconds)
+            finally:
+                await conn.remove_listener(channel(self.service), self._on_notify)
+                await conn.execute("SELECT pg_advisory_unlock($1)", lock)
+        finally:
+            await self.pool.release(conn)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def relay_once(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            "SELECT seq, id, subject, payload FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1", BATCH
+        )
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            futures.append(
+                await self.js.publish_async(
+                    row["subject"], row["payload"], headers={"Nats-Msg-Id": str(row["id"])}
+                )
+            )
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        # Mark the acknowledged prefix only: the first failure and all after it
+        # are published again, in order, on the next pass.
+        acked: list[int] = []
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("publish failed", extra={"subject": row["subject"], "error": repr(result)})
+                break
+            acked.append(row["seq"])
+        if acked:
+            await conn.execute("UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])", acked)
+            self.published += len(acked)
+        if len(acked) < len(rows):
+            raise RuntimeError("JetStream did not acknowledge every publish")
+        return len(acked)
+
+    async def _cleanup(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(
+            "DELETE FROM outbox WHERE sent_at < now() - make_interval(days => $1)", self.retention_days
+        )

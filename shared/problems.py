@@ -1,0 +1,160 @@
+"""RFC 9457 problem documents: the one error type of every service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(Exception):
+    """Raise anywhere in a request: it becomes an application/problem+json answer."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        type_: str = "about:blank",
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+        self.type = type_
+        self.title = title or TITLES.get(status, "Error")
+        self.headers = headers or {}
+
+
+def bad_request(detail: str, field: str | None = None, message: str | None = None) -> Problem:
+    errors = [FieldError(field, message or detail)] if field else None
+    return Problem(400, detail, errors=errors)
+
+
+def not_found(what: str, ident: object) -> Problem:
+    return Problem(404, f"{what} {ident} does not exist")
+
+
+def conflict(detail: str, field: str | None = None) -> Problem:
+    return Problem(409, detail, errors=[FieldError(field, detail)] if field else None)
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, detail)
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> Response:
+    body: dict[str, Any] = {
+        "type": problem.type,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if problem.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in problem.errors]
+    return Response(content=body, status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers)
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    key = item.get("key")
+    source = item.get("source")
+    if key:
+        return str(key)
+    return "body" if source in (None, "body") else str(source)
+
+
+def _from_validation(exc: ValidationException) -> Problem:
+    items = exc.extra if isinstance(exc.extra, list) else []
+    errors = [FieldError(_field_of(i), str(i.get("message", "invalid"))) for i in items if isinstance(i, dict)]
+    if errors and all(e.field == "body" for e in errors):
+        detail = errors[0].message
+    elif errors:
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    else:
+        detail = str(exc.detail)
+        errors = [FieldError("body", detail)]
+    return Problem(400, detail, errors=errors)
+
+
+def handle_problem(request: Request, exc: Problem) -> Response:
+    return problem_response(exc, request.url.path)
+
+
+def handle_http(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, ValidationException):
+        return problem_response(_from_validation(exc), request.url.path)
+    status = exc.status_code
+    if status >= 500:
+        log.error("server error", extra={"path": request.url.path, "detail": exc.detail})
+    detail = exc.detail or TITLES.get(status, "Error")
+    if status == 413:
+        detail = "the request body is too large"
+    return problem_response(Problem(status, detail, headers=dict(exc.headers or {})), request.url.path)
+
+
+def handle_database(request: Request, exc: asyncpg.PostgresError) -> Response:
+    """Safety net: a database refusal caused by the client's data is a 4xx, not a 500."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        problem = Problem(409, "that value is already taken" + _constraint(exc))
+    elif isinstance(exc, (asyncpg.ForeignKeyViolationError, asyncpg.CheckViolationError)):
+        problem = Problem(409, "the change conflicts with existing data" + _constraint(exc))
+    elif isinstance(exc, (asyncpg.DataError, asyncpg.StringDataRightTruncationError)):
+        problem = Problem(400, f"invalid value: {exc.message}" if hasattr(exc, "message") else "invalid value")
+    elif isinstance(exc, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
+        problem = Problem(409, "a concurrent change conflicted with this one; try again")
+    else:
+        return handle_unexpected(request, exc)
+    return problem_response(problem, request.url.path)
+
+
+def _constraint(exc: asyncpg.PostgresError) -> str:
+    name = getattr(exc, "constraint_name", None)
+    return f" ({name})" if name else ""
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"path": request.url.path}, exc_info=exc)
+    return problem_response(Problem(500, "an unexpected error occurred; it has been logged"), request.url.path)
+
+
+EXCEPTION_HANDLERS = {
+    Problem: handle_problem,
+    HTTPException: handle_http,
+    asyncpg.PostgresError: handle_database,
+    Exception: handle_unexpected,
+}
+
+__all__ = ["PROBLEM_JSON", "EXCEPTION_HANDLERS", "FieldError", "MediaType", "Problem"]
