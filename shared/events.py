@@ -80,6 +80,7 @@ class CampaignState(EventData, kw_only=True, frozen=True):
     ends_on: date | None = None
     status: str  # "open" | "closed"
     categories: tuple[CategoryState, ...] = ()
+    description: str | None = None
 
 
 class CampaignCreated(CampaignState, tag="awards.campaign.created", kw_only=True, frozen=True):
@@ -100,6 +101,8 @@ class NominationState(EventData, kw_only=True, frozen=True):
     nominee_name: str
     unit_id: uuid.UUID  # the collective itself, or the individual's unit
     status: str
+    unit_name: str = ""
+    submitting_unit_id: uuid.UUID | None = None
 
 
 class NominationSubmitted(NominationState, tag="awards.nomination.submitted", kw_only=True, frozen=True):
@@ -136,12 +139,23 @@ class AwardGranted(EventData, tag="awards.award.granted", kw_only=True, frozen=T
     decision_id: uuid.UUID
     decision_number: str
     decision_date: date
+    # The award is the granted nomination: award_id == nomination_id, and the
+    # envelope's version is the nomination's, so granted < revoked.
+    nominee_unit_id: uuid.UUID | None = None  # a collective
+    nominee_person_id: uuid.UUID | None = None  # an individual
+    campaign_code: str = ""
+    category_code: str = ""
+    decision_signer: str = ""
+    granted_at: datetime | None = None
 
 
 class AwardRevoked(EventData, tag="awards.award.revoked", kw_only=True, frozen=True):
     award_id: uuid.UUID
     nomination_id: uuid.UUID
     revoked_at: datetime
+    reason: str = ""
+    campaign_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
 
 
 class DecisionIssued(EventData, tag="awards.decision.issued", kw_only=True, frozen=True):
