@@ -3,9 +3,15 @@
 A durable pull consumer, provisioned explicitly, explicit ack. For each
 message the handler's writes and the event id in the `inbox` table commit in
 one transaction, and the ack goes after the commit: a redelivered event finds
-its id in the inbox and changes nothing. A message that fails `max_deliver`
-times, or cannot be decoded, is written to `dead_letters`, published on
-`dead.<consumer>.<subject>`, and terminated: visible, not lost.
+its id in the inbox and changes nothing. A message whose handler fails
+`max_deliver` times, or that cannot be decoded, is written to `dead_letters`,
+published on `dead.<consumer>.<subject>`, and terminated: visible, not lost.
+
+JetStream itself never gives up on a message (its `max_deliver` is unlimited):
+a message it stopped redelivering would be neither applied nor dead-lettered,
+only gone. So an outage of the database (a connection error, a rollback
+forced by a deadlock or a serialization failure) only delays a message, and a
+message whose dead letter cannot be written yet comes back later.
 
 Several processes may bind the same durable: JetStream shares the messages
 among them, and the inbox keeps each applied once.
@@ -31,6 +37,18 @@ from shared import events
 log = logging.getLogger(__name__)
 
 Handler = Callable[[asyncpg.Connection, events.Envelope], Awaitable[None]]
+
+# Failures of the infrastructure, not of the event: retried without end, never dead-lettered.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.TransactionRollbackError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+MAX_NAK_DELAY = 5.0
 
 
 class Consumer:
@@ -58,7 +76,7 @@ class Consumer:
         self.batch = batch
         self._task: asyncio.Task | None = None
         self._stopping = False
-        self.applied = 0
+        self.applied = 0  # events this process applied (not those it found in the inbox)
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -66,7 +84,7 @@ class Consumer:
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
-            max_deliver=self.max_deliver,
+            max_deliver=-1,  # the consumer dead-letters after `max_deliver` failures itself
             filter_subjects=self.subjects,
             max_ack_pending=10_000,
         )
@@ -80,7 +98,7 @@ class Consumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.durable}")
 
     async def stop(self) -> None:
-        """Finish the message in hand, then stop fetching."""
+        """Finish the message in hand, hand the rest of the batch back, then stop fetching."""
         self._stopping = True
         if self._task:
             try:
@@ -91,6 +109,7 @@ class Consumer:
                     await self._task
         with contextlib.suppress(Exception):
             await self._sub.unsubscribe()
+        log.info("consumer stopped", extra={"consumer": self.durable, "applied": self.applied})
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -104,10 +123,24 @@ class Consumer:
                 log.exception("fetch failed", extra={"consumer": self.durable})
                 await asyncio.sleep(0.5)
                 continue
-            for msg in msgs:
-                await self.process(msg)
+            for i, msg in enumerate(msgs):
+                if self._stopping:
+                    # Back to JetStream now, for another replica, rather than after ack_wait.
+                    for rest in msgs[i:]:
+                        with contextlib.suppress(Exception):
+                            await rest.nak()
+                    break
+                try:
+                    await self.process(msg)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # One message's trouble (a lost ack, an unreachable database) must not
+                    # end the loop: unacknowledged, the message comes back after ack_wait.
+                    log.exception("message not settled", extra={"consumer": self.durable, "subject": msg.subject})
 
     async def process(self, msg: Msg) -> None:
+        """Apply one message and settle it with JetStream: ack, nak or dead letter."""
         deliveries = msg.metadata.num_delivered if msg.metadata else 1
         try:
             env = events.decode(msg.data)
@@ -115,49 +148,72 @@ class Consumer:
             await self._dead_letter(msg, deliveries, f"undecodable: {exc}", event_id=None)
             return
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                fresh = await conn.fetchval(
-                    "INSERT INTO inbox (event_id, subject, consumer) VALUES ($1, $2, $3) "
-                    "ON CONFLICT DO NOTHING RETURNING true",
-                    env.id,
-                    msg.subject,
-                    self.durable,
-                )
-                if fresh:
-                    await self.handler(conn, env)
+            fresh = await self.apply(env, msg.subject)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if deliveries >= self.max_deliver:
+            transient = isinstance(exc, TRANSIENT_ERRORS)
+            if deliveries >= self.max_deliver and not transient:
                 await self._dead_letter(msg, deliveries, repr(exc), event_id=str(env.id))
             else:
                 log.warning(
                     "handler failed; will be redelivered",
-                    extra={"consumer": self.durable, "subject": msg.subject, "error": repr(exc)},
+                    extra={"consumer": self.durable, "subject": msg.subject, "error": repr(exc),
+                           "deliveries": deliveries, "transient": transient},
                 )
-                await msg.nak(delay=min(0.2 * 2**deliveries, 5.0))
+                await msg.nak(delay=min(0.2 * 2**deliveries, MAX_NAK_DELAY))
             return
         if fresh:
             self.applied += 1
+        await self.acknowledge(msg)
+
+    async def apply(self, env: events.Envelope, subject: str) -> bool:
+        """The event's id into the inbox and the handler's writes, in one transaction.
+
+        True when applied now; False when the inbox already held it (a redelivery).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                "INSERT INTO inbox (event_id, subject, consumer) VALUES ($1, $2, $3) "
+                "ON CONFLICT DO NOTHING RETURNING true",
+                env.id,
+                subject,
+                self.durable,
+            )
+            if fresh:
+                await self.handler(conn, env)
+        return bool(fresh)
+
+    async def acknowledge(self, msg: Msg) -> None:
+        """After the commit: a lost ack only means a redelivery, which the inbox absorbs."""
         await msg.ack_sync()
 
     async def _dead_letter(self, msg: Msg, deliveries: int, error: str, *, event_id: str | None) -> None:
         log.error(
             "dead letter", extra={"consumer": self.durable, "subject": msg.subject, "error": error}
         )
-        async with self.pool.acquire() as conn:
-            await conn.execute(
-                "INSERT INTO dead_letters (consumer, subject, event_id, deliveries, error, payload) "
-                "VALUES ($1, $2, $3, $4, $5, $6)",
-                self.durable,
-                msg.subject,
-                event_id,
-                deliveries,
-                error,
-                msg.data,
-            )
-        with contextlib.suppress(Exception):
+        try:
+            async with self.pool.acquire() as conn:
+                await conn.execute(
+                    "INSERT INTO dead_letters (consumer, subject, event_id, deliveries, error, payload) "
+                    "VALUES ($1, $2, $3, $4, $5, $6)",
+                    self.durable,
+                    msg.subject,
+                    event_id,
+                    deliveries,
+                    error,
+                    msg.data,
+                )
+        except Exception as exc:
+            # Not recorded yet: keep the message in JetStream and try again later.
+            log.warning("dead letter not recorded; will be redelivered",
+                        extra={"consumer": self.durable, "subject": msg.subject, "error": repr(exc)})
+            await msg.nak(delay=MAX_NAK_DELAY)
+            return
+        try:
             await self.js.publish(
-                f"dead.{self.durable}.{msg.subject}", msg.data, headers={"Thidua-Error": error[:500]}
+                f"dead.{self.durable}.{msg.subject}", msg.data, headers={"Thidua-Error": " ".join(error.split())[:500]}
             )
+        except Exception as exc:  # the dead_letters row is the record; the subject is a convenience
+            log.warning("dead letter not published", extra={"consumer": self.durable, "error": repr(exc)})
         await msg.term()

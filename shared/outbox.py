@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
 import asyncpg
 from nats.js import JetStreamContext
@@ -62,6 +63,25 @@ async def emit_many(conn: asyncpg.Connection, items: list[tuple[events.EventData
     await conn.execute("SELECT pg_notify($1, '')", channel(producer))
 
 
+async def mark_for_resend(conn: asyncpg.Connection, service: str, since: datetime, until: datetime | None = None) -> int:
+    """Mark the retained rows written since `since` (and before `until`) unsent; the relay publishes them again.
+
+    The reconciliation path for a broker that lost acknowledged messages:
+    JetStream takes back what it no longer holds, de-duplicates what it
+    still holds within its duplicate window, and the consumers' inbox and
+    version checks make every repeat harmless. Returns how many rows.
+    """
+    async with conn.transaction():
+        status = await conn.execute(
+            "UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL AND created_at >= $1"
+            " AND ($2::timestamptz IS NULL OR created_at < $2)",
+            since,
+            until,
+        )
+        await conn.execute("SELECT pg_notify($1, '')", channel(service))
+    return int(status.split()[-1])
+
+
 class Relay:
     def __init__(
         self,
@@ -71,12 +91,14 @@ class Relay:
         *,
         poll_seconds: float = 1.0,
         retention_days: int = 30,
+        ack_timeout: float = 10.0,
     ) -> None:
         self.pool = pool
         self.js = js
         self.service = service
         self.poll_seconds = poll_seconds
         self.retention_days = retention_days
+        self.ack_timeout = ack_timeout
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
@@ -137,8 +159,10 @@ class Relay:
                     if sent < BATCH:
                         await self._sleep(self.poll_seconds)
             finally:
-                await conn.remove_listener(channel(self.service), self._on_notify)
-                await conn.execute("SELECT pg_advisory_unlock($1)", lock)
+                # On a broken connection these fail, and the lock went with the session anyway.
+                with contextlib.suppress(Exception):
+                    await conn.remove_listener(channel(self.service), self._on_notify)
+                    await conn.execute("SELECT pg_advisory_unlock($1)", lock)
         finally:
             await self.pool.release(conn)
 
@@ -146,33 +170,57 @@ class Relay:
         self._wake.set()
 
     async def relay_once(self, conn: asyncpg.Connection) -> int:
+        """Publish one batch of pending rows; mark sent what JetStream acknowledged."""
         rows = await conn.fetch(
             "SELECT seq, id, subject, payload FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1", BATCH
         )
         if not rows:
             return 0
-        futures = []
-        for row in rows:
-            futures.append(
-                await self.js.publish_async(
-                    row["subject"], row["payload"], headers={"Nats-Msg-Id": str(row["id"])}
-                )
-            )
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        # Mark the acknowledged prefix only: the first failure and all after it
-        # are published again, in order, on the next pass.
-        acked: list[int] = []
-        for row, result in zip(rows, results, strict=True):
-            if isinstance(result, BaseException):
-                log.warning("publish failed", extra={"subject": row["subject"], "error": repr(result)})
-                break
-            acked.append(row["seq"])
+        acked = await self.publish(rows)
         if acked:
-            await conn.execute("UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])", acked)
+            await self.mark_sent(conn, acked)
             self.published += len(acked)
         if len(acked) < len(rows):
             raise RuntimeError("JetStream did not acknowledge every publish")
         return len(acked)
+
+    async def publish(self, rows: list[asyncpg.Record]) -> list[int]:
+        """Publish rows in order; the seqs of the acknowledged prefix.
+
+        The first failure and all after it are published again, in order, on
+        the next pass. An ack that never comes (the server died with the
+        message in flight: nats-py's futures have no deadline) counts as a
+        failure after `ack_timeout`, so the relay cannot hang on it.
+        """
+        futures: list[asyncio.Future] = []
+        try:
+            for row in rows:
+                futures.append(
+                    await self.js.publish_async(
+                        row["subject"], row["payload"], headers={"Nats-Msg-Id": str(row["id"])}
+                    )
+                )
+        except Exception as exc:  # disconnected, or too many in flight: publish the rest next pass
+            log.warning("publish failed", extra={"subject": rows[len(futures)]["subject"], "error": repr(exc)})
+        if futures:
+            _, late = await asyncio.wait(futures, timeout=self.ack_timeout)
+            for future in late:
+                future.cancel()
+        acked: list[int] = []
+        for row, future in zip(rows, futures, strict=False):
+            if future.cancelled() or future.exception() is not None:
+                error = "no ack within the timeout" if future.cancelled() else repr(future.exception())
+                log.warning("publish not acknowledged", extra={"subject": row["subject"], "error": error})
+                break
+            acked.append(row["seq"])
+        # Retrieve every failure, so none is reported as never retrieved.
+        for future in futures:
+            if not future.cancelled():
+                future.exception()
+        return acked
+
+    async def mark_sent(self, conn: asyncpg.Connection, seqs: list[int]) -> None:
+        await conn.execute("UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])", seqs)
 
     async def _cleanup(self, conn: asyncpg.Connection) -> None:
         await conn.execute(

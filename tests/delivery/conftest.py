@@ -1,0 +1,48 @@
+"""Fixtures of the delivery tests: a scratch database and a NATS connection in the test's loop."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from nats.aio.client import Client as NATS
+
+from shared import devstack, messaging
+from tests.delivery.scratch import create_scratch_database, drop_database
+from tests.support import Stack
+
+
+@pytest.fixture
+async def scratch(stack: Stack) -> AsyncIterator[str]:
+    url = await create_scratch_database(stack.database_url)
+    yield url
+    await drop_database(stack.database_url, url)
+
+
+@pytest.fixture
+async def scratch_pool(scratch: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(scratch, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def nc(stack: Stack) -> AsyncIterator[NATS]:
+    client = await messaging.connect(stack.nats_url, "delivery-tests")
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def own_nats() -> Iterator[devstack.LocalNats]:
+    """A NATS server of the test's own, to stop, freeze and kill without disturbing the services."""
+    with tempfile.TemporaryDirectory(prefix="nats-") as tmp:
+        server = devstack.LocalNats(Path(tmp), preferred_port=None)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()

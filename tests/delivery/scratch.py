@@ -1,0 +1,95 @@
+"""What the delivery tests build on: scratch databases, test streams, events, a counting handler.
+
+A scratch database holds the shared tables every service has (outbox, inbox,
+dead letters) and the unit tree copy, plus `applications`: one row each time
+a handler ran, with no unique key, so an event applied twice shows as two rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from nats.js import JetStreamContext
+from nats.js.api import StorageType, StreamConfig
+
+from shared import events, unit_copy
+from shared.db import SHARED_MIGRATIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+APPLICATIONS = """CREATE TABLE applications (
+    event_id   uuid NOT NULL,
+    subject    text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)"""
+
+
+async def create_scratch_database(server_url: str) -> str:
+    """A new database on the stack's server with the shared tables; its URL."""
+    name = f"thidua_scratch_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    conn = await asyncpg.connect(url)
+    try:
+        for folder in ("common", "unit_copy"):
+            for path in sorted((SHARED_MIGRATIONS / folder).glob("[0-9][0-9][0-9]_*.sql")):
+                await conn.execute(path.read_text(encoding="utf-8"))
+        await conn.execute(APPLICATIONS)
+    finally:
+        await conn.close()
+    return url
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def counting_handler(conn: asyncpg.Connection, env: events.Envelope) -> None:
+    """Apply a unit event to the copy, and count that the handler ran."""
+    await conn.execute("INSERT INTO applications (event_id, subject) VALUES ($1, $2)", env.id, env.type)
+    await unit_copy.apply(conn, env)
+
+
+async def add_test_stream(js: JetStreamContext) -> tuple[str, str]:
+    """A stream of its own for one test: (name, subject prefix)."""
+    tag = uuid.uuid4().hex[:10]
+    name, prefix = f"DELIVERY_{tag}", f"delivery{tag}"
+    await js.add_stream(
+        StreamConfig(name=name, subjects=[f"{prefix}.>"], storage=StorageType.FILE, duplicate_window=900)
+    )
+    return name, prefix
+
+
+def unit_event(
+    *, unit_id: uuid.UUID | None = None, name: str | None = None, version: int = 1, parent_id: uuid.UUID | None = None
+) -> events.Envelope:
+    unit_id = unit_id or uuid.uuid4()
+    data = (events.UnitCreated if version == 1 else events.UnitRenamed)(
+        id=unit_id, code=f"D-{unit_id.hex[:10]}", name=name or f"Chi bộ {unit_id.hex[:6]}",
+        kind="grassroots_party_org", parent_id=parent_id,
+    )
+    return events.envelope(data, producer="units", aggregate_id=unit_id, version=version)
+
+
+async def crash(role: str, *args: str) -> str:
+    """Run a crasher (tests/delivery/crashers.py) to its SIGKILL; its output."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.delivery.crashers", role, *args,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == -9, f"the {role} did not die at its crash point: {proc.returncode}\n{err.decode()}"
+    return out.decode()
