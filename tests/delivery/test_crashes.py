@@ -1,0 +1,143 @@
+"""Processes killed (SIGKILL) at the worst moments: nothing lost, nothing applied twice.
+
+The crashers (crashers.py) are real processes running the real Consumer and
+Relay; they die between the two steps whose gap the design must cover.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from nats.aio.client import Client as NATS
+
+from shared import events, outbox
+from shared.consumer import Consumer
+from shared.outbox import Relay
+from tests.delivery.scratch import add_test_stream, counting_handler, crash, unit_event
+from tests.support import Stack, eventually, in_copy
+
+
+async def test_a_consumer_killed_after_its_commit_and_before_its_ack(
+    stack: Stack, nc: NATS, scratch: str, scratch_pool: asyncpg.Pool
+) -> None:
+    js = nc.jetstream()
+    stream, prefix = await add_test_stream(js)
+    try:
+        root = unit_event()
+        sent = [root, *(unit_event(parent_id=root.data.id) for _ in range(4))]  # type: ignore[attr-defined]
+        for env in sent:
+            await js.publish(f"{prefix}.unit.created", events.encode(env), headers={"Nats-Msg-Id": str(env.id)})
+        durable = "delivery-crash"
+        out = await crash(
+            "consumer", "--db", scratch, "--nats", stack.nats_url,
+            "--stream", stream, "--durable", durable, "--subject", f"{prefix}.>", "--ack-wait", "1",
+        )
+        assert out.strip() == "committed 1"
+        # The crash left the first event applied and every message unacknowledged.
+        assert await scratch_pool.fetchval("SELECT count(*) FROM applications") == 1
+        assert (await js.consumer_info(stream, durable)).ack_floor.stream_seq == 0
+
+        # A fresh process on the same durable: JetStream redelivers after ack_wait, the inbox absorbs the repeat.
+        restarted = Consumer(
+            scratch_pool, js, stream=stream, durable=durable, subjects=[f"{prefix}.>"],
+            handler=counting_handler, ack_wait=1,
+        )
+        await restarted.start()
+        try:
+            async def settled() -> bool:
+                info = await js.consumer_info(stream, durable)
+                return info.ack_floor.stream_seq == len(sent) and not info.num_ack_pending
+            await eventually(settled, timeout=10)
+        finally:
+            await restarted.stop()
+
+        info = await js.consumer_info(stream, durable)
+        assert info.delivered.consumer_seq > len(sent)  # deliveries beyond the first: the messages did come back
+        assert restarted.applied == len(sent) - 1
+        counts = await scratch_pool.fetch("SELECT event_id, count(*) AS n FROM applications GROUP BY event_id")
+        assert {r["event_id"]: r["n"] for r in counts} == {e.id: 1 for e in sent}
+        assert await scratch_pool.fetchval("SELECT count(*) FROM inbox") == len(sent)
+        # The copy is exactly right: every unit, under its parent.
+        paths = await scratch_pool.fetch("SELECT id, path::text FROM units")
+        root_label = root.data.id.hex  # type: ignore[attr-defined]
+        assert {r["id"] for r in paths} == {e.data.id for e in sent}  # type: ignore[attr-defined]
+        assert all(r["path"] == root_label or r["path"].startswith(f"{root_label}.") for r in paths)
+    finally:
+        await js.delete_stream(stream)
+
+
+async def test_a_relay_killed_after_publishing_and_before_marking_sent(
+    stack: Stack, nc: NATS, scratch: str, scratch_pool: asyncpg.Pool
+) -> None:
+    """The scratch database plays a units database: its events go to the real UNITS stream and both copies."""
+    js = nc.jetstream()
+    root = unit_event(name="Đảng ủy khối thử")
+    written = [root, *(unit_event(parent_id=root.data.id) for _ in range(19))]  # type: ignore[attr-defined]
+    async with scratch_pool.acquire() as conn, conn.transaction():
+        for env in written:
+            await conn.execute(
+                "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)", env.id, env.type, events.encode(env)
+            )
+    before = (await js.stream_info("UNITS")).state.last_seq
+
+    out = await crash("relay", "--db", scratch, "--nats", stack.nats_url, "--service", "units")
+    assert out.strip() == f"published {len(written)}"
+    assert (await js.stream_info("UNITS")).state.last_seq == before + len(written)
+    assert await scratch_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == len(written)
+
+    relay = Relay(scratch_pool, js, "units", poll_seconds=0.2)
+    relay.start()
+    try:
+        async def all_sent() -> bool:
+            return not await scratch_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        await eventually(all_sent)
+    finally:
+        await relay.stop()
+    assert relay.published == len(written)  # published again ...
+    assert (await js.stream_info("UNITS")).state.last_seq == before + len(written)  # ... and de-duplicated
+
+    ids = [e.id for e in written]
+    for service, durable in (("awards", "awards-units"), ("events", "events-units")):
+        for env in written:
+            await eventually(lambda s=service, e=env: in_copy(stack, s, str(e.data.id)))  # type: ignore[attr-defined]
+        conn = await asyncpg.connect(stack.db_url(service))
+        try:
+            assert await conn.fetchval(
+                "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[]) AND consumer = $2", ids, durable
+            ) == len(written)
+        finally:
+            await conn.close()
+
+
+async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NATS, scratch_pool: asyncpg.Pool) -> None:
+    """Two relays on one database: one leads (advisory lock), the other stands by and takes over."""
+    js = nc.jetstream()
+    first = Relay(scratch_pool, js, "units", poll_seconds=0.1)
+    second = Relay(scratch_pool, js, "units", poll_seconds=0.1)
+    first.start()
+    second.start()
+    try:
+        batch1 = [unit_event() for _ in range(3)]
+        async with scratch_pool.acquire() as conn, conn.transaction():
+            await outbox.emit_many(conn, [(e.data, e.data.id, 1) for e in batch1], producer="units")  # type: ignore[attr-defined]
+
+        async def pending() -> int:
+            return await scratch_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        await eventually(lambda: _is_zero(pending))
+        assert sorted([first.published, second.published]) == [0, 3]
+        leader, standby = (first, second) if first.published else (second, first)
+        await leader.stop()
+
+        async with scratch_pool.acquire() as conn, conn.transaction():
+            for _ in range(2):
+                e = unit_event()
+                await outbox.emit(conn, e.data, producer="units", aggregate_id=e.data.id, version=1)  # type: ignore[attr-defined]
+        await eventually(lambda: _is_zero(pending))
+        assert standby.published == 2
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def _is_zero(count: object) -> bool:
+    return await count() == 0  # type: ignore[operator]
+
