@@ -10,6 +10,7 @@ from shared.settings import Settings
 from shared.web import ServiceSpec, create_service_app
 
 from . import handlers
+from .routes import awards, campaigns, decisions, nominations
 
 
 def consumers(state: State) -> list[Consumer]:
@@ -24,8 +25,34 @@ def consumers(state: State) -> list[Consumer]:
 SPEC = ServiceSpec(
     name="awards",
     title="thidua – awards",
-    description="Emulation campaigns, nominations, the committee's review, decisions and awards.",
-    route_handlers=[],
+    description=(
+        "Emulation campaigns, nominations, the committee's review, decisions and awards. "
+        "An award is a granted nomination: its award_id is the nomination's id."
+    ),
+    route_handlers=[
+        campaigns.create_campaign,
+        campaigns.list_campaigns,
+        campaigns.get_campaign,
+        campaigns.close_campaign,
+        campaigns.open_campaign,
+        campaigns.add_category,
+        campaigns.update_category,
+        nominations.create_nomination,
+        nominations.list_nominations,
+        nominations.get_nomination,
+        nominations.nomination_history,
+        nominations.withdraw_nomination,
+        nominations.cast_vote,
+        nominations.list_votes,
+        nominations.approve_nomination,
+        nominations.reject_nomination,
+        decisions.create_decision,
+        decisions.list_decisions,
+        decisions.get_decision,
+        awards.list_awards,
+        awards.get_award,
+        awards.revoke_award,
+    ],
     consumers=consumers,
 )
 
