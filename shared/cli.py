@@ -3,6 +3,9 @@
     thidua run [--demo=1]          everything on this machine (what `make run` does)
     thidua create-account ...      an account, from the shell (the first admin in production)
     thidua migrate                 apply every service's migrations and stop
+    thidua import-units FILE       units from a CSV or XLSX file, over HTTP (shared/office.py)
+    thidua import-nominations FILE nominations from a CSV or XLSX file, over HTTP
+    thidua export-honorees         the public honour roll as CSV for Excel
 """
 
 from __future__ import annotations
@@ -203,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
 
     mig = sub.add_parser("migrate", help="apply every service's migrations")
     mig.set_defaults(func=cmd_migrate)
+
+    from shared import office  # import-units, import-nominations, export-honorees: over HTTP
+
+    office.add_parsers(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,0 +1,438 @@
+"""Load the scenario through the services' own HTTP APIs, as the province's users would.
+
+The admin imports the unit tree and opens the accounts; each committee's
+officer adds its people and submits its nominations; the standing committee's
+members create the campaigns, vote, approve, sign one decision per campaign
+and hold the ceremony; the awards and events services learn the rest over
+NATS, as always. Every step first looks at what is already there, and every
+create carries an Idempotency-Key, so running the loader again (or after a
+crash half-way) creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from shared.apiclient import ApiError, Client, until_known
+
+from .scenario import DEMO_POSITION, Plan, build_plan
+
+KEY_PREFIX = "demo-bt2014"
+DEFAULT_DEMO_PASSWORD = "demo-2014"
+# How long the awards and events services may take to learn of a change over NATS.
+PROPAGATION_TIMEOUT = 60.0
+
+
+def demo_password() -> str:
+    return os.environ.get("THIDUA_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+
+
+class DemoError(Exception):
+    """The scenario cannot be loaded (say why, in words an operator can act on)."""
+
+
+@dataclass
+class ScenarioResult:
+    loaded: bool  # False when it was all there already
+    created: int  # things this run created (201 answers that were not replays)
+    elapsed: float
+    province_id: str
+    campaign_ids: dict[str, str] = field(default_factory=dict)  # campaign code -> id
+    category_ids: dict[str, str] = field(default_factory=dict)  # category code -> id
+    ceremony_id: str | None = None
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, what it acts for
+    password: str = ""
+
+
+class Loader:
+    def __init__(self, client: Client, plan: Plan, admin_password: str | None, out: TextIO) -> None:
+        self.c = client
+        self.plan = plan
+        self.admin_password = admin_password
+        self.out = out
+        self.password = demo_password()
+        self.t0 = time.monotonic()
+        self.tokens: dict[str, str] = {}
+        self.admin_lock = asyncio.Lock()
+        self.unit_ids: dict[str, str] = {}  # code -> id
+        self.person_ids: dict[tuple[str, str], str] = {}  # (full name, unit code) -> id
+        self.campaigns: dict[str, dict[str, Any]] = {}  # code -> campaign (with its categories)
+        self.category_ids: dict[str, str] = {}
+        self.nominations: dict[str, dict[str, Any]] = {}  # plan key -> nomination
+
+    # ------------------------------------------------------------ helpers
+    def say(self, text: str) -> None:
+        print(f"  [{time.monotonic() - self.t0:5.1f}s] {text}", file=self.out, flush=True)
+
+    @property
+    def chair(self) -> str:
+        return self.tokens[self.plan.members[0]]
+
+    def officer_of(self, committee_code: str) -> str:
+        committee = next(c for c in self.plan.committees if c.code == committee_code)
+        return self.tokens[committee.officer]
+
+    async def admin(self) -> str:
+        async with self.admin_lock:
+            return await self._admin()
+
+    async def _admin(self) -> str:
+        if "admin" not in self.tokens:
+            password = self.admin_password or os.environ.get("THIDUA_ADMIN_PASSWORD")
+            if not password:
+                raise DemoError(
+                    "the demo data is incomplete and needs the admin account to go on: "
+                    "set THIDUA_ADMIN_PASSWORD to the admin's password, or start from an empty var/ (make clean)"
+                )
+            self.tokens["admin"] = await self.c.login("admin", password)
+        return self.tokens["admin"]
+
+    def key(self, *parts: str) -> str:
+        return ":".join((KEY_PREFIX, *parts))
+
+    # ------------------------------------------------------------ the whole scenario
+    async def run(self) -> ScenarioResult:
+        province = await self.c.unit_by_code(self.plan.province.code)
+        if province is not None:
+            done = await self.complete(province["id"])
+            if done is not None:
+                self.say("the Bình Thuận 2014 scenario is already loaded; nothing to do")
+                return done
+            self.say("the scenario is partly loaded; completing it")
+        await self.ensure_units(province)
+        await self.ensure_accounts()
+        await asyncio.gather(self.ensure_people(), self.ensure_campaigns())
+        await self.ensure_nominations()
+        await self.review()
+        await self.decide()
+        await self.wait_for_roll()
+        ceremony = await self.ensure_ceremony()
+        await self.close_campaigns()
+        return self.result(True, ceremony["id"])
+
+    def result(self, loaded: bool, ceremony_id: str | None) -> ScenarioResult:
+        return ScenarioResult(
+            loaded=loaded, created=self.c.posts_created, elapsed=time.monotonic() - self.t0,
+            province_id=self.unit_ids[self.plan.province.code],
+            campaign_ids={code: c["id"] for code, c in self.campaigns.items()},
+            category_ids=dict(self.category_ids), ceremony_id=ceremony_id, accounts=accounts_of(self.plan),
+            password=self.password,
+        )
+
+    async def complete(self, province_id: str) -> ScenarioResult | None:
+        """The result, when everything the scenario makes is already there (public calls only)."""
+        self.unit_ids[self.plan.province.code] = province_id
+        await self.load_campaigns()
+        if len(self.campaigns) < len(self.plan.campaigns) or len(self.category_ids) < len(self.plan.counts):
+            return None
+        if await self.roll_counts() != self.plan.counts:
+            return None
+        ceremony = await self.find_ceremony()
+        if ceremony is None or ceremony.get("status") != "held":
+            return None
+        return self.result(False, ceremony["id"])
+
+    # ------------------------------------------------------------ units
+    async def ensure_units(self, province: dict[str, Any] | None) -> None:
+        rows = self.plan.units
+        if province is not None:
+            for unit in await self.c.all("units", "/units", params={"under_id": province["id"]}):
+                self.unit_ids[unit["code"]] = unit["id"]
+            rows = [r for r in rows if r.code not in self.unit_ids]
+        if rows:
+            answer = await self.c.post(
+                "units", "/units/import", token=await self.admin(), json=[r.as_json() for r in rows],
+                idempotency_key=self.key("units", str(len(rows))),
+            )
+            for unit in answer["items"]:
+                self.unit_ids[unit["code"]] = unit["id"]
+        self.say(f"unit tree: {self.plan.province.name}, {len(self.plan.committees)} committees, "
+                 f"{len(self.plan.units) - 1 - len(self.plan.committees)} grassroots organisations "
+                 f"({len(rows)} imported now)")
+
+    # ------------------------------------------------------------ accounts
+    async def ensure_accounts(self) -> None:
+        wanted = [(m, "committee", None) for m in self.plan.members] + [
+            (c.officer, "officer", self.unit_ids[c.code]) for c in self.plan.committees
+        ]
+        created = 0
+
+        async def one(username: str, role: str, unit_id: str | None) -> None:
+            nonlocal created
+            try:
+                self.tokens[username] = await self.c.login(username, self.password)
+                return
+            except ApiError as exc:
+                if exc.status != 401:
+                    raise
+            try:
+                await self.c.post(
+                    "units", "/accounts", token=await self.admin(), idempotency_key=self.key("account", username),
+                    json={"username": username, "password": self.password, "role": role, "unit_id": unit_id},
+                )
+            except ApiError as exc:
+                if exc.status == 409:
+                    raise DemoError(f"the account {username!r} exists with another password than the demo's") from exc
+                raise
+            created += 1
+            self.tokens[username] = await self.c.login(username, self.password)
+
+        await gather(one(*w) for w in wanted)
+        self.say(f"accounts: {len(self.plan.members)} committee members, {len(self.plan.committees)} officers "
+                 f"({created} created now)")
+
+    # ------------------------------------------------------------ people
+    async def ensure_people(self) -> None:
+        by_committee: dict[str, list[Any]] = {}
+        for nom in self.plan.nominations:
+            if nom.person is not None:
+                by_committee.setdefault(nom.committee_code, []).append(nom.person)
+        created = 0
+
+        async def committee(code: str, people: list[Any]) -> None:
+            nonlocal created
+            token = self.officer_of(code)
+            for p in await self.c.all("units", "/people", token=token):
+                self.person_ids[(p["full_name"], p["unit_id"])] = p["id"]
+            missing = [p for p in people if (p.full_name, self.unit_ids[p.unit_code]) not in self.person_ids]
+
+            async def add(p: Any) -> None:
+                nonlocal created
+                unit_id = self.unit_ids[p.unit_code]
+                person = await self.c.post(
+                    "units", "/people", token=token, idempotency_key=self.key("person", p.unit_code, p.full_name),
+                    json={"full_name": p.full_name, "unit_id": unit_id, "position": DEMO_POSITION},
+                )
+                self.person_ids[(p.full_name, unit_id)] = person["id"]
+                created += 1
+
+            await gather(add(p) for p in missing)
+
+        await gather(committee(code, people) for code, people in by_committee.items())
+        self.say(f"people: {len(self.plan.people)} demo people added by their committees' officers ({created} now)")
+
+    def person_id(self, p: Any) -> str:
+        return self.person_ids[(p.full_name, self.unit_ids[p.unit_code])]
+
+    # ------------------------------------------------------------ campaigns
+    async def load_campaigns(self) -> None:
+        codes = {c.code for c in self.plan.campaigns}
+        for campaign in await self.c.all("awards", "/campaigns"):
+            if campaign["code"] in codes:
+                self.campaigns[campaign["code"]] = campaign
+        await gather(self.refresh_campaign(code) for code in list(self.campaigns))
+
+    async def refresh_campaign(self, code: str) -> None:
+        campaign = await self.c.get("awards", f"/campaigns/{self.campaigns[code]['id']}")
+        self.campaigns[code] = campaign
+        wanted = {cat.code for plan in self.plan.campaigns if plan.code == code for cat in plan.categories}
+        for category in campaign.get("categories") or []:
+            if category["code"] in wanted:
+                self.category_ids[category["code"]] = category["id"]
+
+    async def ensure_campaigns(self) -> None:
+        await self.load_campaigns()
+        created = 0
+        for plan in self.plan.campaigns:
+            if plan.code not in self.campaigns:
+                self.campaigns[plan.code] = await self.c.post(
+                    "awards", "/campaigns", token=self.chair, idempotency_key=self.key("campaign", plan.code),
+                    json={
+                        "code": plan.code, "name": plan.name, "organizer_unit_id": self.unit_ids[self.plan.province.code],
+                        "year": plan.year, "starts_on": plan.starts_on.isoformat(), "ends_on": plan.ends_on.isoformat(),
+                        "description": plan.description,
+                    },
+                    ok=(201,),
+                )
+                created += 1
+            for cat in plan.categories:
+                if cat.code not in self.category_ids:
+                    answer = await self.c.post(
+                        "awards", f"/campaigns/{self.campaigns[plan.code]['id']}/categories", token=self.chair,
+                        idempotency_key=self.key("category", plan.code, cat.code),
+                        json={"code": cat.code, "name": cat.name, "nominee_kind": cat.nominee_kind,
+                              "quota": cat.quota, "form": cat.form},
+                        ok=(201,),
+                    )
+                    category = answer if answer.get("code") == cat.code else next(
+                        c for c in answer.get("categories", []) if c["code"] == cat.code
+                    )
+                    self.category_ids[cat.code] = category["id"]
+                    created += 1
+            await self.refresh_campaign(plan.code)
+        self.say(f"campaigns: {', '.join(c.name for c in self.plan.campaigns)}; "
+                 f"{len(self.plan.counts)} categories with quotas "
+                 f"{'/'.join(str(n) for n in self.plan.counts.values())} ({created} created now)")
+
+    async def set_campaigns_open(self, wanted_open: bool) -> None:
+        action = "open" if wanted_open else "close"
+        for code, campaign in self.campaigns.items():
+            if (campaign.get("status") == "open") != wanted_open:
+                self.campaigns[code] = await self.c.post("awards", f"/campaigns/{campaign['id']}/{action}", token=self.chair)
+
+    async def close_campaigns(self) -> None:
+        await self.set_campaigns_open(False)
+        self.say("campaigns closed: the 2014 records are complete")
+
+    # ------------------------------------------------------------ nominations
+    async def load_nominations(self) -> None:
+        wanted: dict[tuple[str, str], str] = {}
+        for nom in self.plan.nominations:
+            target = self.unit_ids[nom.unit_code] if nom.unit_code else self.person_id(nom.person)
+            wanted[(self.category_ids[nom.category_code], target)] = nom.key
+        for campaign in self.campaigns.values():
+            for n in await self.c.all("awards", "/nominations", token=self.chair, params={"campaign_id": campaign["id"]}):
+                if n.get("status") in ("withdrawn", "rejected"):
+                    continue
+                key = wanted.get((n["category_id"], n.get("nominee_unit_id") or n.get("nominee_person_id")))
+                if key:
+                    self.nominations[key] = n
+
+    async def ensure_nominations(self) -> None:
+        await self.load_nominations()
+        missing = [n for n in self.plan.nominations if n.key not in self.nominations]
+        if missing:
+            await self.set_campaigns_open(True)
+
+        async def submit(nom: Any) -> None:
+            body: dict[str, Any] = {"category_id": self.category_ids[nom.category_code], "achievements": nom.achievements}
+            if nom.unit_code:
+                body["nominee_unit_id"] = self.unit_ids[nom.unit_code]
+            else:
+                body["nominee_person_id"] = self.person_id(nom.person)
+            self.nominations[nom.key] = await until_known(lambda: self.c.post(
+                "awards", "/nominations", token=self.officer_of(nom.committee_code),
+                idempotency_key=self.key("nomination", nom.key), json=body, ok=(201,),
+            ), PROPAGATION_TIMEOUT)
+
+        await gather(submit(n) for n in missing)
+        per_category = Counter(n.category_code for n in self.plan.nominations)
+        self.say(f"nominations: {len(self.plan.nominations)} submitted by the officers of the nominees' own committees "
+                 f"({', '.join(f'{k} {v}' for k, v in per_category.items())}; {len(missing)} now)")
+
+    # ------------------------------------------------------------ the committee's review
+    async def review(self) -> None:
+        pending = [n for n in self.nominations.values() if n["status"] == "submitted"]
+
+        async def vote(member: str, n: dict[str, Any]) -> None:
+            await self.c.post(
+                "awards", f"/nominations/{n['id']}/votes", token=self.tokens[member],
+                json={"approve": True, "comment": "Đồng ý (biểu quyết mẫu)"}, ok=(200, 201),
+            )
+
+        await gather(vote(m, n) for n in pending for m in self.plan.members)
+
+        async def approve(n: dict[str, Any]) -> None:
+            approved = await self.c.post("awards", f"/nominations/{n['id']}/approve", token=self.chair, ok=(200,))
+            n.update(approved)
+
+        await gather(approve(n) for n in pending)
+        self.say(f"review: {len(self.plan.members)} committee members voted on {len(pending)} nominations; "
+                 f"{len(pending)} approved")
+
+    async def decide(self) -> None:
+        issued = 0
+        for plan in self.plan.campaigns:
+            campaign_id = self.campaigns[plan.code]["id"]
+            granted = {a["nomination_id"] for a in await self.c.all("awards", "/awards", params={"campaign_id": campaign_id})}
+            ids = [
+                n["id"] for n in self.nominations.values()
+                if n["campaign_id"] == campaign_id and n["status"] == "approved" and n["id"] not in granted
+            ]
+            if not ids:
+                continue
+            await self.c.post(
+                "awards", "/decisions", token=self.chair, idempotency_key=self.key("decision", plan.code, str(len(ids))),
+                json={"number": plan.decision_number, "signed_on": plan.decision_signed_on.isoformat(),
+                      "signer": self.plan.host, "nomination_ids": sorted(ids)},
+                ok=(201,),
+            )
+            issued += 1
+        self.say(f"decisions: one per campaign, signed by {self.plan.host} ({issued} issued now)")
+
+    # ------------------------------------------------------------ the public honour roll and the ceremony
+    async def roll_counts(self) -> dict[str, int]:
+        """Honourees on the public roll, by the scenario's category codes."""
+        names = {
+            (self.campaigns[p.code]["id"], c.name): c.code for p in self.plan.campaigns if p.code in self.campaigns
+            for c in p.categories
+        }
+        counts: Counter[str] = Counter()
+        for plan in self.plan.campaigns:
+            if plan.code not in self.campaigns:
+                continue
+            campaign_id = self.campaigns[plan.code]["id"]
+            for h in await self.c.all("events", "/honorees", params={"campaign_id": campaign_id}):
+                code = names.get((campaign_id, category_name(h)))
+                if code:
+                    counts[code] += 1
+        return dict(counts)
+
+    async def wait_for_roll(self) -> None:
+        deadline = time.monotonic() + PROPAGATION_TIMEOUT
+        while (counts := await self.roll_counts()) != self.plan.counts:
+            if time.monotonic() > deadline:
+                raise DemoError(f"the honour roll shows {counts}, not {self.plan.counts}, after {PROPAGATION_TIMEOUT:.0f}s")
+            await asyncio.sleep(0.1)
+        self.say(f"honour roll: {sum(counts.values())} honourees public "
+                 f"({' + '.join(str(v) for v in counts.values())})")
+
+    async def find_ceremony(self) -> dict[str, Any] | None:
+        for ceremony in await self.c.all("events", "/ceremonies"):
+            if ceremony["title"] == self.plan.ceremony.title:
+                return ceremony
+        return None
+
+    async def ensure_ceremony(self) -> dict[str, Any]:
+        ceremony = await self.find_ceremony()
+        if ceremony is None:
+            plan = self.plan.ceremony
+            ceremony = await self.c.post(
+                "events", "/ceremonies", token=self.chair, idempotency_key=self.key("ceremony"),
+                json={"title": plan.title, "held_on": plan.held_on.isoformat(), "venue": plan.venue,
+                      "host_unit_id": self.unit_ids[self.plan.province.code],
+                      "campaign_ids": [self.campaigns[c.code]["id"] for c in self.plan.campaigns]},
+                ok=(201,),
+            )
+        if ceremony.get("status") != "held":
+            ceremony = await self.c.post("events", f"/ceremonies/{ceremony['id']}/hold", token=self.chair, ok=(200,))
+        self.say(f"ceremony: \"{ceremony['title']}\" held on {ceremony['held_on']} by {self.plan.host}, "
+                 f"{sum(self.plan.counts.values())} honourees")
+        return ceremony
+
+
+def category_name(honoree: dict[str, Any]) -> str:
+    category = honoree.get("category")
+    return category.get("name", "") if isinstance(category, dict) else str(category)
+
+
+async def gather(aws: Any) -> list[Any]:
+    """Run the awaitables together (the client bounds how many requests are in flight); fail on the first error."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def accounts_of(plan: Plan) -> list[tuple[str, str, str]]:
+    return [(m, "committee", plan.host) for m in plan.members] + [
+        (c.officer, "officer", c.name) for c in plan.committees
+    ]
+
+
+async def load_scenario(
+    urls: dict[str, str], *, admin_password: str | None, out: TextIO, concurrency: int = 16
+) -> ScenarioResult:
+    """Load the Bình Thuận 2014 scenario into the running services at `urls`, unless it is there already."""
+    plan = build_plan()
+    async with Client(urls, concurrency=concurrency) as client:
+        return await Loader(client, plan, admin_password, out).run()
