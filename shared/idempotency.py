@@ -11,17 +11,18 @@ use the key again. Keys belong to the caller (the token's account, or
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import auth
-from shared.problems import Problem, problem_response
+from shared.problems import Problem
 from shared.settings import MAX_BODY_BYTES
 
 HEADER = b"idempotency-key"
 MAX_KEY = 200
-TTL = "1 day"
+TTL = timedelta(days=1)  # asyncpg sends an interval as a timedelta, never as text
 
 
 class IdempotencyMiddleware:
@@ -36,10 +37,9 @@ class IdempotencyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
-        try:
-            await self._idempotent(scope, receive, send, key.decode("latin-1").strip())
-        except Problem as problem:
-            await problem_response(problem, scope["path"])(scope, receive, send)
+        # A Problem raised here reaches Litestar's exception handling, which wraps
+        # this middleware, and becomes a problem document like any other.
+        await self._idempotent(scope, receive, send, key.decode("latin-1").strip())
 
     async def _idempotent(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
         if not key or len(key) > MAX_KEY:
