@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -88,17 +89,30 @@ def problem_response(problem: Problem, instance: str | None = None) -> Response:
     return Response(content=body, status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers)
 
 
-def _field_of(item: dict[str, Any]) -> str:
+_NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<field>[^`]+)`$")
+
+
+def _field_error(item: dict[str, Any]) -> FieldError:
+    """One of Litestar's validation items as the field it is about."""
     key = item.get("key")
     source = item.get("source")
+    message = str(item.get("message", "invalid"))
+    if key == "data" and source in (None, "body"):
+        # Litestar names the whole body "data": say which field of it, or that it is missing.
+        named = _NAMED_FIELD.match(message)
+        if named:
+            return FieldError(named["field"], message)
+        if message == "'data'":
+            return FieldError("body", "the request body is empty; send a JSON object")
+        return FieldError("body", message)
     if key:
-        return str(key)
-    return "body" if source in (None, "body") else str(source)
+        return FieldError(str(key), message)
+    return FieldError("body" if source in (None, "body") else str(source), message)
 
 
 def _from_validation(exc: ValidationException) -> Problem:
     items = exc.extra if isinstance(exc.extra, list) else []
-    errors = [FieldError(_field_of(i), str(i.get("message", "invalid"))) for i in items if isinstance(i, dict)]
+    errors = [_field_error(i) for i in items if isinstance(i, dict)]
     if errors and all(e.field == "body" for e in errors):
         detail = errors[0].message
     elif errors:
