@@ -16,7 +16,10 @@ SPEC = ServiceSpec(
     route_handlers=[
         auth.token,
         auth.jwks,
+        auth.me,
         accounts.create_account,
+        accounts.list_accounts,
+        accounts.get_account,
         units.create_unit,
         units.list_units,
         units.get_unit,
@@ -25,6 +28,7 @@ SPEC = ServiceSpec(
         people.create_person,
         people.list_people,
         people.get_person,
+        people.update_person,
     ],
     on_startup=[auth.load_keys],
 )

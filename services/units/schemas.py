@@ -45,6 +45,17 @@ class Account(msgspec.Struct):
     created_at: datetime
 
 
+class Me(msgspec.Struct):
+    """The caller: its account, and the unit it acts for (with that unit's name)."""
+
+    id: uuid.UUID
+    username: str
+    role: str
+    unit_id: uuid.UUID | None
+    unit_name: str | None
+    created_at: datetime
+
+
 class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
     code: Code
     name: Name
@@ -83,13 +94,24 @@ class PersonCreate(msgspec.Struct, forbid_unknown_fields=True):
     birth_year: Annotated[int, msgspec.Meta(ge=1900, le=2100)] | None = None
 
 
+class PersonPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Only what is sent changes; `null` clears `position` or `birth_year`."""
+
+    full_name: Name | msgspec.UnsetType = msgspec.UNSET
+    unit_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
+    position: Annotated[str, msgspec.Meta(max_length=300)] | None | msgspec.UnsetType = msgspec.UNSET
+    birth_year: Annotated[int, msgspec.Meta(ge=1900, le=2100)] | None | msgspec.UnsetType = msgspec.UNSET
+
+
 class Person(msgspec.Struct):
     id: uuid.UUID
     full_name: str
     unit_id: uuid.UUID
     position: str | None
     birth_year: int | None
+    version: int
     created_at: datetime
+    updated_at: datetime
 
 
 class ImportResult(msgspec.Struct):

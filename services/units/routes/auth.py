@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
+import math
 
 import asyncpg
 from litestar import Request, get, post
@@ -15,51 +14,29 @@ from shared.settings import Settings
 from shared.web import request_ip
 
 from .. import keys, repository
-from ..schemas import TokenRequest, TokenResponse
+from ..schemas import Me, TokenRequest, TokenResponse
 
-# Failed logins allowed per (address, username) in the window, before 429.
+# Failed logins allowed per (address, username) in a window, before 429. The
+# count lives in the database, so every replica enforces the same limit.
 MAX_FAILURES = 10
 WINDOW_SECONDS = 60.0
 
 
-class LoginLimiter:
-    def __init__(self) -> None:
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        q = self._failures[key]
-        cutoff = time.monotonic() - WINDOW_SECONDS
-        while q and q[0] < cutoff:
-            q.popleft()
-        return q
-
-    def check(self, key: tuple[str, str]) -> None:
-        q = self._recent(key)
-        if len(q) >= MAX_FAILURES:
-            retry = int(WINDOW_SECONDS - (time.monotonic() - q[0])) + 1
-            raise Problem(429, "too many failed logins; wait and try again", headers={"Retry-After": str(retry)})
-
-    def fail(self, key: tuple[str, str]) -> None:
-        self._recent(key).append(time.monotonic())
-        if len(self._failures) > 100_000:
-            self._failures.clear()
-
-    def succeed(self, key: tuple[str, str]) -> None:
-        self._failures.pop(key, None)
-
-
-limiter = LoginLimiter()
-
-
 @post("/auth/token", tags=["auth"], status_code=200, summary="Exchange a username and password for a token")
 async def token(data: TokenRequest, request: Request, pool: asyncpg.Pool, settings: Settings, state: State) -> TokenResponse:
-    key = (request_ip(request), data.username.lower())
-    limiter.check(key)
+    address, username = request_ip(request), data.username.lower()
+    wait = await repository.login_blocked_for(
+        pool, address, username, max_failures=MAX_FAILURES, window_seconds=WINDOW_SECONDS
+    )
+    if wait is not None:
+        raise Problem(
+            429, "too many failed logins; wait and try again", headers={"Retry-After": str(max(1, math.ceil(wait)))}
+        )
     account = await repository.account_for_login(pool, data.username)
     if not await keys.verify_password(account["password_hash"] if account else None, data.password):
-        limiter.fail(key)
+        await repository.login_failed(pool, address, username, window_seconds=WINDOW_SECONDS)
         raise Problem(401, "the username or password is wrong", headers={"WWW-Authenticate": "Bearer"})
-    limiter.succeed(key)
+    await repository.login_succeeded(pool, address, username, window_seconds=WINDOW_SECONDS)
     principal = auth.Principal(
         account_id=account["id"], username=account["username"], role=account["role"], unit_id=account["unit_id"]
     )
@@ -68,6 +45,14 @@ async def token(data: TokenRequest, request: Request, pool: asyncpg.Pool, settin
         access_token=auth.issue_token(private, kid, principal, settings.token_ttl_seconds),
         expires_in=settings.token_ttl_seconds,
     )
+
+
+@get("/auth/me", guards=[auth.authenticated], tags=["auth"], summary="The caller's own account")
+async def me(pool: asyncpg.Pool, principal: auth.Principal) -> Me:
+    found = await repository.me(pool, principal.account_id)
+    if found is None:  # a valid token of an account that is gone
+        raise Problem(401, "the token's account no longer exists", headers={"WWW-Authenticate": "Bearer"})
+    return found
 
 
 @get("/auth/keys", tags=["auth"], summary="The public keys (JWKS) that verify tokens", cache=60)
