@@ -109,7 +109,11 @@ class Consumer:
                     await self._task
         with contextlib.suppress(Exception):
             await self._sub.unsubscribe()
-        log.info("consumer stopped", extra={"consumer": self.durable, "applied": self.applied})
+        # The count in the message itself, whatever formats the log (granian may own it).
+        log.info(
+            f"consumer {self.durable} stopped, {self.applied} events applied",
+            extra={"consumer": self.durable, "applied": self.applied},
+        )
 
     async def _run(self) -> None:
         while not self._stopping:
