@@ -175,6 +175,8 @@ class CeremonyState(EventData, kw_only=True, frozen=True):
     host_unit_id: uuid.UUID
     campaign_ids: tuple[uuid.UUID, ...]
     status: str  # "planned" | "held"
+    held_at: datetime | None = None  # when it was recorded as held
+    honoree_count: int = 0  # held: the honourees it presented
 
 
 class CeremonyCreated(CeremonyState, tag="events.ceremony.created", kw_only=True, frozen=True):

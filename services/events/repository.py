@@ -1,0 +1,481 @@
+"""All SQL of the events service: the honour roll (a read model), campaigns as
+the awards service announced them, ceremonies, and the roll's version.
+
+Every change that a public answer could show bumps the roll's version in the
+same transaction and announces it (NOTIFY roll_changed), so that cached
+answers keyed by the version are never served stale for long.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from shared import events, outbox
+from shared.problems import FieldError, Problem, conflict, not_found
+from shared.text import nfc
+
+from .collation import sort_group, sort_key
+from .schemas import (
+    CampaignRef,
+    CategoryCount,
+    CategoryRef,
+    Ceremony,
+    CeremonyRef,
+    Counts,
+    Honoree,
+    KindCounts,
+    UnitRef,
+)
+
+PRODUCER = "events"
+NOTIFY_CHANNEL = "roll_changed"
+
+
+# ------------------------------------------------------------ roll version
+async def bump_version(conn: asyncpg.Connection) -> int:
+    """Mark the roll changed; call inside the transaction that changed it."""
+    version = await conn.fetchval("UPDATE roll_state SET version = version + 1 RETURNING version")
+    await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(version))
+    return int(version)
+
+
+async def roll_version(conn: asyncpg.Connection | asyncpg.Pool) -> tuple[str, int]:
+    row = await conn.fetchrow("SELECT epoch, version FROM roll_state")
+    return row["epoch"], int(row["version"])
+
+
+# --------------------------------------------------------------- campaigns
+async def apply_campaign(conn: asyncpg.Connection, env: events.Envelope) -> bool:
+    data = env.data
+    assert isinstance(data, events.CampaignState)
+    categories = [{"id": str(c.id), "name": nfc(c.name), "nominee_kind": c.nominee_kind, "form": c.form} for c in data.categories]
+    changed = await conn.fetchval(
+        """INSERT INTO campaigns (id, code, name, year, organizer_unit_id, status, categories, version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (id) DO UPDATE
+               SET code = EXCLUDED.code, name = EXCLUDED.name, year = EXCLUDED.year,
+                   organizer_unit_id = EXCLUDED.organizer_unit_id, status = EXCLUDED.status,
+                   categories = EXCLUDED.categories, version = EXCLUDED.version, updated_at = now()
+               WHERE campaigns.version < EXCLUDED.version
+           RETURNING true""",
+        data.id, data.code, nfc(data.name), data.year, data.organizer_unit_id, data.status, categories, env.version,
+    )
+    if not changed:
+        return False
+    # The roll shows a campaign and its categories under their current names.
+    await conn.execute(
+        """UPDATE honorees SET campaign_name = $2, year = $3, updated_at = now()
+           WHERE campaign_id = $1 AND (campaign_name, year) IS DISTINCT FROM ($2, $3)""",
+        data.id, nfc(data.name), data.year,
+    )
+    await conn.execute(
+        """UPDATE honorees h SET category_name = c.name, updated_at = now()
+           FROM jsonb_to_recordset($2::jsonb) AS c (id uuid, name text)
+           WHERE h.campaign_id = $1 AND h.category_id = c.id AND h.category_name IS DISTINCT FROM c.name""",
+        data.id, categories,
+    )
+    await bump_version(conn)  # the campaign filters of the page change too
+    return True
+
+
+# ------------------------------------------------------------------ awards
+async def apply_award_granted(conn: asyncpg.Connection, env: events.Envelope) -> bool:
+    d = env.data
+    assert isinstance(d, events.AwardGranted)
+    name = nfc(d.name)
+    # The local copies are newer than, or as new as, what the award carried,
+    # or they will be: a pending rename reaches every row when it arrives.
+    current = await conn.fetchrow(
+        """SELECT (SELECT name FROM units WHERE id = $1) AS unit_name,
+                  c.name AS campaign_name, c.year,
+                  (SELECT x->>'name' FROM jsonb_array_elements(c.categories) x WHERE x->>'id' = $3::text) AS category_name
+           FROM (SELECT 1) one LEFT JOIN campaigns c ON c.id = $2""",
+        d.unit_id, d.campaign_id, str(d.category_id),
+    )
+    ceremony_id = await conn.fetchval(
+        """SELECT id FROM ceremonies
+           WHERE status = 'held' AND $1::uuid = ANY(campaign_ids) AND held_on >= $2
+           ORDER BY held_on, id LIMIT 1""",
+        d.campaign_id, d.decision_date,
+    )
+    changed = await conn.fetchval(
+        """INSERT INTO honorees (award_id, version, status, kind, name, unit_id, unit_name, campaign_id,
+                                 campaign_name, year, category_id, category_name, form, decision_number,
+                                 decision_date, ceremony_id, sort_group, sort_key, granted_at)
+           VALUES ($1, $2, 'granted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+           ON CONFLICT (award_id) DO UPDATE
+               SET version = EXCLUDED.version, status = 'granted', kind = EXCLUDED.kind, name = EXCLUDED.name,
+                   unit_id = EXCLUDED.unit_id, unit_name = EXCLUDED.unit_name,
+                   campaign_id = EXCLUDED.campaign_id, campaign_name = EXCLUDED.campaign_name,
+                   year = EXCLUDED.year, category_id = EXCLUDED.category_id,
+                   category_name = EXCLUDED.category_name, form = EXCLUDED.form,
+                   decision_number = EXCLUDED.decision_number, decision_date = EXCLUDED.decision_date,
+                   ceremony_id = COALESCE(honorees.ceremony_id, EXCLUDED.ceremony_id),
+                   sort_group = EXCLUDED.sort_group, sort_key = EXCLUDED.sort_key,
+                   granted_at = EXCLUDED.granted_at, updated_at = now()
+               WHERE honorees.version < EXCLUDED.version
+           RETURNING true""",
+        d.award_id, env.version, d.kind, name, d.unit_id,
+        current["unit_name"] or nfc(d.unit_name),
+        d.campaign_id, current["campaign_name"] or nfc(d.campaign_name), current["year"] or d.year,
+        d.category_id, current["category_name"] or nfc(d.category_name), nfc(d.form),
+        nfc(d.decision_number), d.decision_date, ceremony_id,
+        sort_group(d.kind), sort_key(name, d.kind), env.occurred_at,
+    )
+    if changed:
+        await bump_version(conn)
+    return bool(changed)
+
+
+async def apply_award_revoked(conn: asyncpg.Connection, env: events.Envelope) -> bool:
+    d = env.data
+    assert isinstance(d, events.AwardRevoked)
+    # A revoke that arrives before its grant leaves a tombstone that the
+    # older grant, when it comes, cannot overwrite.
+    changed = await conn.fetchval(
+        """INSERT INTO honorees (award_id, version, status) VALUES ($1, $2, 'revoked')
+           ON CONFLICT (award_id) DO UPDATE
+               SET version = EXCLUDED.version, status = 'revoked', updated_at = now()
+               WHERE honorees.version < EXCLUDED.version
+           RETURNING true""",
+        d.award_id, env.version,
+    )
+    if changed:
+        await bump_version(conn)
+    return bool(changed)
+
+
+async def apply_unit_changed(conn: asyncpg.Connection, unit_id: uuid.UUID) -> int:
+    """After the unit copy changed: every row of that unit shows its current name."""
+    status = await conn.execute(
+        """UPDATE honorees h SET unit_name = u.name, updated_at = now()
+           FROM units u WHERE u.id = $1 AND h.unit_id = u.id AND h.unit_name IS DISTINCT FROM u.name""",
+        unit_id,
+    )
+    count = int(status.split()[-1])
+    if count:
+        await bump_version(conn)
+    return count
+
+
+# -------------------------------------------------------------- the roll
+@dataclass(frozen=True, slots=True)
+class RollFilter:
+    campaign_id: uuid.UUID | None = None
+    year: int | None = None
+    unit_id: uuid.UUID | None = None
+    kind: str | None = None
+    category_id: uuid.UUID | None = None
+    ceremony_id: uuid.UUID | None = None
+    words: tuple[str, ...] = ()  # folded search words; each must appear
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _where(f: RollFilter, args: list[Any]) -> str:
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    conds = ["h.status = 'granted'"]
+    if f.campaign_id is not None:
+        conds.append(f"h.campaign_id = {arg(f.campaign_id)}")
+    if f.year is not None:
+        conds.append(f"h.year = {arg(f.year)}")
+    if f.kind is not None:
+        conds.append(f"h.sort_group = {arg(sort_group(f.kind))}")
+    if f.category_id is not None:
+        conds.append(f"h.category_id = {arg(f.category_id)}")
+    if f.ceremony_id is not None:
+        conds.append(f"h.ceremony_id = {arg(f.ceremony_id)}")
+    if f.unit_id is not None:
+        # The unit and every unit below it in the local copy of the tree.
+        u = arg(f.unit_id)
+        conds.append(
+            f"""h.unit_id = ANY(array_append(ARRAY(
+                    SELECT d.id FROM units d WHERE d.path <@ (SELECT a.path FROM units a WHERE a.id = {u})), {u}::uuid))"""
+        )
+    for word in f.words:
+        conds.append(f"h.search LIKE {arg(_like(word))}")
+    return " AND ".join(conds)
+
+
+_ROLL_COLUMNS = """h.award_id, h.kind, h.name, h.unit_id, h.unit_name, h.campaign_id, h.campaign_name, h.year,
+    h.category_id, h.category_name, h.form, h.decision_number, h.decision_date,
+    h.ceremony_id, c.title AS ceremony_title, c.held_on AS ceremony_held_on, c.venue AS ceremony_venue,
+    h.sort_group, h.sort_key"""
+
+RollKey = tuple[int, str, uuid.UUID]
+
+
+def _honoree(r: asyncpg.Record) -> Honoree:
+    return Honoree(
+        award_id=r["award_id"],
+        kind=r["kind"],
+        name=r["name"],
+        unit_id=r["unit_id"],
+        unit_name=r["unit_name"],
+        campaign=CampaignRef(id=r["campaign_id"], name=r["campaign_name"], year=r["year"]),
+        category=CategoryRef(id=r["category_id"], name=r["category_name"]),
+        form=r["form"],
+        decision_number=r["decision_number"],
+        decision_date=r["decision_date"],
+        ceremony=CeremonyRef(id=r["ceremony_id"], title=r["ceremony_title"], held_on=r["ceremony_held_on"],
+                             venue=r["ceremony_venue"]) if r["ceremony_id"] else None,
+    )
+
+
+async def list_honorees(
+    conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter, after: RollKey | None, limit: int
+) -> list[tuple[Honoree, RollKey]]:
+    """A page of the roll in Vietnamese reading order; each row with its keyset key."""
+    args: list[Any] = []
+    where = _where(f, args)
+    if after is not None:
+        args.extend(after)
+        n = len(args)
+        where += f" AND (h.sort_group, h.sort_key, h.award_id) > (${n - 2}::smallint, ${n - 1}, ${n}::uuid)"
+    args.append(limit)
+    rows = await conn.fetch(
+        f"""SELECT {_ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+            WHERE {where} ORDER BY h.sort_group, h.sort_key, h.award_id LIMIT ${len(args)}""",
+        *args,
+    )
+    return [(_honoree(r), (r["sort_group"], r["sort_key"], r["award_id"])) for r in rows]
+
+
+async def iter_honorees(pool: asyncpg.Pool, f: RollFilter, batch: int = 2000) -> AsyncIterator[list[Honoree]]:
+    """The whole filtered roll, batch by batch (for the CSV export)."""
+    after: RollKey | None = None
+    while True:
+        rows = await list_honorees(pool, f, after, batch)
+        if rows:
+            yield [h for h, _ in rows]
+        if len(rows) < batch:
+            return
+        after = rows[-1][1]
+
+
+def _counts(rows: list[asyncpg.Record]) -> Counts:
+    by_kind = KindCounts()
+    by_category = []
+    for r in rows:
+        by_kind.collective += r["collective"]
+        by_kind.individual += r["individual"]
+        by_category.append(
+            CategoryCount(
+                campaign=CampaignRef(id=r["campaign_id"], name=r["campaign_name"], year=r["year"]),
+                category=CategoryRef(id=r["category_id"], name=r["category_name"]),
+                form=r["form"],
+                collective=r["collective"],
+                individual=r["individual"],
+                total=r["collective"] + r["individual"],
+            )
+        )
+    return Counts(total=by_kind.collective + by_kind.individual, by_kind=by_kind, by_category=by_category)
+
+
+_COUNT_COLUMNS = """h.campaign_id, h.campaign_name, h.year, h.category_id, h.category_name, h.form,
+    count(*) FILTER (WHERE h.kind = 'collective') AS collective,
+    count(*) FILTER (WHERE h.kind = 'individual') AS individual"""
+_COUNT_GROUP = "h.campaign_id, h.campaign_name, h.year, h.category_id, h.category_name, h.form"
+_COUNT_ORDER = "h.year DESC, h.campaign_name, h.category_name, h.form"
+
+
+async def stats(conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter) -> Counts:
+    args: list[Any] = []
+    where = _where(f, args)
+    rows = await conn.fetch(
+        f"SELECT {_COUNT_COLUMNS} FROM honorees h WHERE {where} GROUP BY {_COUNT_GROUP} ORDER BY {_COUNT_ORDER}", *args
+    )
+    return _counts(rows)
+
+
+async def campaign_exists(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: uuid.UUID) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM campaigns WHERE id = $1", campaign_id))
+
+
+async def unit_exists(conn: asyncpg.Connection | asyncpg.Pool, unit_id: uuid.UUID) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM units WHERE id = $1", unit_id))
+
+
+async def category_exists(conn: asyncpg.Connection | asyncpg.Pool, category_id: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM campaigns, jsonb_array_elements(categories) x WHERE x->>'id' = $1 LIMIT 1",
+            str(category_id),
+        )
+    )
+
+
+async def ceremony_exists(conn: asyncpg.Connection | asyncpg.Pool, ceremony_id: uuid.UUID) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM ceremonies WHERE id = $1", ceremony_id))
+
+
+async def unit_name(conn: asyncpg.Connection | asyncpg.Pool, unit_id: uuid.UUID) -> str | None:
+    return await conn.fetchval("SELECT name FROM units WHERE id = $1", unit_id)
+
+
+async def campaigns(conn: asyncpg.Connection | asyncpg.Pool) -> list[CampaignRef]:
+    rows = await conn.fetch("SELECT id, name, year FROM campaigns ORDER BY year DESC, name, id")
+    return [CampaignRef(id=r["id"], name=r["name"], year=r["year"]) for r in rows]
+
+
+# -------------------------------------------------------------- ceremonies
+_CEREMONY_COLUMNS = """c.id, c.title, c.held_on, c.venue, c.host_unit_id, u.name AS host_unit_name,
+    c.campaign_ids, c.status, c.held_at, c.created_at, c.version"""
+
+
+async def _ceremonies(conn: asyncpg.Connection | asyncpg.Pool, rows: list[asyncpg.Record]) -> list[Ceremony]:
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    campaign_ids = list({cid for r in rows for cid in r["campaign_ids"]})
+    known = {
+        r["id"]: CampaignRef(id=r["id"], name=r["name"], year=r["year"])
+        for r in await conn.fetch("SELECT id, name, year FROM campaigns WHERE id = ANY($1::uuid[])", campaign_ids)
+    }
+    # Held: the honourees stamped with it. Planned: those it is to present.
+    count_rows = await conn.fetch(
+        f"""SELECT ceremony, {_COUNT_COLUMNS.replace("h.", "x.")} FROM (
+                SELECT c.id AS ceremony, h.* FROM ceremonies c
+                JOIN honorees h ON h.ceremony_id = c.id AND h.status = 'granted'
+                WHERE c.id = ANY($1::uuid[]) AND c.status = 'held'
+                UNION ALL
+                SELECT c.id AS ceremony, h.* FROM ceremonies c
+                JOIN honorees h ON h.campaign_id = ANY(c.campaign_ids) AND h.status = 'granted'
+                                AND h.ceremony_id IS NULL AND h.decision_date <= c.held_on
+                WHERE c.id = ANY($1::uuid[]) AND c.status = 'planned'
+            ) x
+            GROUP BY ceremony, {_COUNT_GROUP.replace("h.", "x.")} ORDER BY {_COUNT_ORDER.replace("h.", "x.")}""",
+        ids,
+    )
+    per: dict[uuid.UUID, list[asyncpg.Record]] = {i: [] for i in ids}
+    for r in count_rows:
+        per[r["ceremony"]].append(r)
+    return [
+        Ceremony(
+            id=r["id"],
+            title=r["title"],
+            held_on=r["held_on"],
+            venue=r["venue"],
+            host_unit=UnitRef(id=r["host_unit_id"], name=r["host_unit_name"]),
+            campaigns=[known.get(cid) or CampaignRef(id=cid, name="", year=0) for cid in r["campaign_ids"]],
+            status=r["status"],
+            held_at=r["held_at"],
+            created_at=r["created_at"],
+            honorees=_counts(per[r["id"]]),
+        )
+        for r in rows
+    ]
+
+
+async def get_ceremony(conn: asyncpg.Connection | asyncpg.Pool, ceremony_id: uuid.UUID) -> Ceremony:
+    row = await conn.fetchrow(
+        f"SELECT {_CEREMONY_COLUMNS} FROM ceremonies c LEFT JOIN units u ON u.id = c.host_unit_id WHERE c.id = $1",
+        ceremony_id,
+    )
+    if row is None:
+        raise not_found("ceremony", ceremony_id)
+    return (await _ceremonies(conn, [row]))[0]
+
+
+CeremonyKey = tuple[date, uuid.UUID]
+
+
+async def list_ceremonies(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    campaign_id: uuid.UUID | None,
+    year: int | None,
+    status: str | None,
+    after: CeremonyKey | None,
+    limit: int,
+) -> list[tuple[Ceremony, CeremonyKey]]:
+    """Newest first."""
+    rows = await conn.fetch(
+        f"""SELECT {_CEREMONY_COLUMNS} FROM ceremonies c LEFT JOIN units u ON u.id = c.host_unit_id
+            WHERE ($1::uuid IS NULL OR $1 = ANY(c.campaign_ids))
+              AND ($2::int IS NULL OR extract(year FROM c.held_on) = $2)
+              AND ($3::text IS NULL OR c.status = $3)
+              AND ($4::date IS NULL OR (c.held_on, c.id) < ($4, $5::uuid))
+            ORDER BY c.held_on DESC, c.id DESC LIMIT $6""",
+        campaign_id, year, status, after[0] if after else None, after[1] if after else None, limit,
+    )
+    found = await _ceremonies(conn, rows)
+    return [(c, (c.held_on, c.id)) for c in found]
+
+
+def _ceremony_event(cls: type[events.CeremonyState], row: asyncpg.Record, **extra: Any) -> events.CeremonyState:
+    return cls(
+        id=row["id"], title=row["title"], held_on=row["held_on"], venue=row["venue"],
+        host_unit_id=row["host_unit_id"], campaign_ids=tuple(row["campaign_ids"]), status=row["status"], **extra,
+    )
+
+
+async def create_ceremony(
+    conn: asyncpg.Connection,
+    *,
+    title: str,
+    held_on: date,
+    venue: str,
+    host_unit_id: uuid.UUID,
+    campaign_ids: list[uuid.UUID],
+    created_by: uuid.UUID,
+) -> Ceremony:
+    errors: list[FieldError] = []
+    if not await unit_exists(conn, host_unit_id):
+        errors.append(FieldError("host_unit_id", f"no unit {host_unit_id} is known here"))
+    unique = list(dict.fromkeys(campaign_ids))
+    known = {r["id"] for r in await conn.fetch("SELECT id FROM campaigns WHERE id = ANY($1::uuid[])", unique)}
+    for i, cid in enumerate(campaign_ids):
+        if cid not in known:
+            errors.append(FieldError(f"campaign_ids[{i}]", f"no campaign {cid} is known here"))
+    if errors:
+        raise Problem(400, "; ".join(e.message for e in errors), errors=errors)
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            """INSERT INTO ceremonies (id, title, held_on, venue, host_unit_id, campaign_ids, created_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *""",
+            uuid.uuid4(), title, held_on, venue, host_unit_id, unique, created_by,
+        )
+        await outbox.emit(conn, _ceremony_event(events.CeremonyCreated, row), producer=PRODUCER,
+                          aggregate_id=row["id"], version=row["version"])
+    return await get_ceremony(conn, row["id"])
+
+
+async def hold_ceremony(conn: asyncpg.Connection, ceremony_id: uuid.UUID, today: date, now: datetime) -> Ceremony:
+    async with conn.transaction():
+        row = await conn.fetchrow("SELECT * FROM ceremonies WHERE id = $1 FOR UPDATE", ceremony_id)
+        if row is None:
+            raise not_found("ceremony", ceremony_id)
+        if row["status"] == "held":
+            raise conflict("the ceremony has already been held", "status")
+        if row["held_on"] > today:
+            raise conflict(f"the ceremony is planned for {row['held_on'].isoformat()}; it can be held from that day on", "held_on")
+        row = await conn.fetchrow(
+            """UPDATE ceremonies SET status = 'held', held_at = $2, version = version + 1
+               WHERE id = $1 RETURNING *""",
+            ceremony_id, now,
+        )
+        # Each honouree it presented carries it from now on; one presented at an
+        # earlier ceremony keeps that one.
+        stamped = await conn.execute(
+            """UPDATE honorees SET ceremony_id = $1, updated_at = now()
+               WHERE campaign_id = ANY($2::uuid[]) AND status = 'granted' AND ceremony_id IS NULL
+                 AND decision_date <= $3""",
+            ceremony_id, row["campaign_ids"], row["held_on"],
+        )
+        count = int(stamped.split()[-1])
+        await bump_version(conn)
+        await outbox.emit(conn, _ceremony_event(events.CeremonyHeld, row, held_at=now, honoree_count=count),
+                          producer=PRODUCER, aggregate_id=row["id"], version=row["version"])
+    return await get_ceremony(conn, ceremony_id)
