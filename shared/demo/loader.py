@@ -12,6 +12,7 @@ crash half-way) creates nothing twice.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import time
 from collections import Counter
@@ -93,7 +94,8 @@ class Loader:
         return self.tokens["admin"]
 
     def key(self, *parts: str) -> str:
-        return ":".join((KEY_PREFIX, *parts))
+        """An Idempotency-Key for one create of the scenario: the same on every run, ASCII as a header must be."""
+        return f"{KEY_PREFIX}:{parts[0]}:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
     # ------------------------------------------------------------ the whole scenario
     async def run(self) -> ScenarioResult:
@@ -105,13 +107,14 @@ class Loader:
                 return done
             self.say("the scenario is partly loaded; completing it")
         await self.ensure_units(province)
-        await self.ensure_accounts()
+        await self.ensure_accounts(fresh=province is None)
         await asyncio.gather(self.ensure_people(), self.ensure_campaigns())
         await self.ensure_nominations()
         await self.review()
         await self.decide()
         await self.wait_for_roll()
         ceremony = await self.ensure_ceremony()
+        await self.wait_for_roll(ceremony["id"])
         await self.close_campaigns()
         return self.result(True, ceremony["id"])
 
@@ -130,10 +133,12 @@ class Loader:
         await self.load_campaigns()
         if len(self.campaigns) < len(self.plan.campaigns) or len(self.category_ids) < len(self.plan.counts):
             return None
-        if await self.roll_counts() != self.plan.counts:
-            return None
         ceremony = await self.find_ceremony()
         if ceremony is None or ceremony.get("status") != "held":
+            return None
+        if await self.roll_counts(ceremony["id"]) != self.plan.counts:
+            return None
+        if any(c.get("status") != "closed" for c in self.campaigns.values()):
             return None
         return self.result(False, ceremony["id"])
 
@@ -156,7 +161,8 @@ class Loader:
                  f"({len(rows)} imported now)")
 
     # ------------------------------------------------------------ accounts
-    async def ensure_accounts(self) -> None:
+    async def ensure_accounts(self, *, fresh: bool) -> None:
+        """The committee members' and officers' accounts, and a token for each (on a fresh load none can exist yet)."""
         wanted = [(m, "committee", None) for m in self.plan.members] + [
             (c.officer, "officer", self.unit_ids[c.code]) for c in self.plan.committees
         ]
@@ -164,12 +170,13 @@ class Loader:
 
         async def one(username: str, role: str, unit_id: str | None) -> None:
             nonlocal created
-            try:
-                self.tokens[username] = await self.c.login(username, self.password)
-                return
-            except ApiError as exc:
-                if exc.status != 401:
-                    raise
+            if not fresh:
+                try:
+                    self.tokens[username] = await self.c.login(username, self.password)
+                    return
+                except ApiError as exc:
+                    if exc.status != 401:
+                        raise
             try:
                 await self.c.post(
                     "units", "/accounts", token=await self.admin(), idempotency_key=self.key("account", username),
@@ -356,31 +363,27 @@ class Loader:
         self.say(f"decisions: one per campaign, signed by {self.plan.host} ({issued} issued now)")
 
     # ------------------------------------------------------------ the public honour roll and the ceremony
-    async def roll_counts(self) -> dict[str, int]:
-        """Honourees on the public roll, by the scenario's category codes."""
-        names = {
-            (self.campaigns[p.code]["id"], c.name): c.code for p in self.plan.campaigns if p.code in self.campaigns
-            for c in p.categories
-        }
+    async def roll_counts(self, ceremony_id: str | None = None) -> dict[str, int]:
+        """Honourees on the public roll (presented at that ceremony, if given), by the scenario's category codes."""
+        codes = {category_id: code for code, category_id in self.category_ids.items()}
         counts: Counter[str] = Counter()
         for plan in self.plan.campaigns:
             if plan.code not in self.campaigns:
                 continue
-            campaign_id = self.campaigns[plan.code]["id"]
-            for h in await self.c.all("events", "/honorees", params={"campaign_id": campaign_id}):
-                code = names.get((campaign_id, category_name(h)))
-                if code:
+            for h in await self.c.all("events", "/honorees", params={"campaign_id": self.campaigns[plan.code]["id"]}):
+                code = codes.get(h["category"]["id"])
+                if code and (ceremony_id is None or (h.get("ceremony") or {}).get("id") == ceremony_id):
                     counts[code] += 1
         return dict(counts)
 
-    async def wait_for_roll(self) -> None:
+    async def wait_for_roll(self, ceremony_id: str | None = None) -> None:
         deadline = time.monotonic() + PROPAGATION_TIMEOUT
-        while (counts := await self.roll_counts()) != self.plan.counts:
+        while (counts := await self.roll_counts(ceremony_id)) != self.plan.counts:
             if time.monotonic() > deadline:
                 raise DemoError(f"the honour roll shows {counts}, not {self.plan.counts}, after {PROPAGATION_TIMEOUT:.0f}s")
             await asyncio.sleep(0.1)
         self.say(f"honour roll: {sum(counts.values())} honourees public "
-                 f"({' + '.join(str(v) for v in counts.values())})")
+                 f"({' + '.join(str(v) for v in counts.values())})" + (", each with the ceremony" if ceremony_id else ""))
 
     async def find_ceremony(self) -> dict[str, Any] | None:
         for ceremony in await self.c.all("events", "/ceremonies"):
@@ -404,11 +407,6 @@ class Loader:
         self.say(f"ceremony: \"{ceremony['title']}\" held on {ceremony['held_on']} by {self.plan.host}, "
                  f"{sum(self.plan.counts.values())} honourees")
         return ceremony
-
-
-def category_name(honoree: dict[str, Any]) -> str:
-    category = honoree.get("category")
-    return category.get("name", "") if isinstance(category, dict) else str(category)
 
 
 async def gather(aws: Any) -> list[Any]:

@@ -52,7 +52,8 @@ COMMITTEE_SHAPE = {
     "Đảng bộ Bộ đội Biên phòng tỉnh": ("bienphong", 12),
 }
 
-COMMITTEE_MEMBERS = ("thuongtruc1", "thuongtruc2", "thuongtruc3", "thuongtruc4", "thuongtruc5")
+# "Thường trực Tỉnh ủy": the province's standing trio (the secretary and two deputy secretaries).
+COMMITTEE_MEMBERS = ("thuongtruc1", "thuongtruc2", "thuongtruc3")
 
 SURNAMES = (
     ["Nguyễn"] * 8 + ["Trần"] * 4 + ["Lê"] * 3 + ["Phạm"] * 2
