@@ -19,8 +19,12 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.settings import DEFAULT_PORTS, SERVICES, service_database_url
+
+if TYPE_CHECKING:
+    from services.units.schemas import AccountCreate
 
 
 def _var_dir() -> Path:
@@ -139,22 +143,39 @@ def _print_banner(services: list[object], admin_password: str | None, var: Path)
 
 # ------------------------------------------------------------------ create-account
 def cmd_create_account(args: argparse.Namespace) -> int:
+    """The same checks as `POST /accounts`; the password from a prompt or one line of stdin."""
+    import msgspec
+
+    from services.units.schemas import AccountCreate
+
     if not os.environ.get("DATABASE_URL"):
         print("thidua: set DATABASE_URL to the PostgreSQL server of the units service", file=sys.stderr)
         return 2
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    if len(password) < 8:
-        print("thidua: the password must be at least 8 characters", file=sys.stderr)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("thidua: the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        data = msgspec.convert(
+            {"username": args.username, "password": password, "role": args.role, "unit_id": args.unit_id},
+            AccountCreate,
+        )
+    except msgspec.ValidationError as exc:
+        import re
+
+        message = re.sub(r"`\$\.(\w+)`", lambda m: "--" + m[1].replace("_", "-"), str(exc))
+        print(f"thidua: {message}", file=sys.stderr)
         return 2
-    if args.role == "officer" and not args.unit_id:
+    if data.role == "officer" and data.unit_id is None:
         print("thidua: an officer needs --unit-id", file=sys.stderr)
         return 2
-    return asyncio.run(_create_account(args.username, password, args.role, args.unit_id))
+    return asyncio.run(_create_account(data))
 
 
-async def _create_account(username: str, password: str, role: str, unit_id: str | None) -> int:
-    import uuid
-
+async def _create_account(data: AccountCreate) -> int:
     import asyncpg
 
     from services.units import keys, repository
@@ -163,11 +184,15 @@ async def _create_account(username: str, password: str, role: str, unit_id: str 
 
     server_url = os.environ["DATABASE_URL"]
     url = service_database_url(server_url, "units")
-    await db.prepare_database(server_url, url, "units")
-    conn = await asyncpg.connect(url)
+    try:
+        await db.prepare_database(server_url, url, "units")
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"thidua: cannot reach the units database: {exc}", file=sys.stderr)
+        return 1
     try:
         account = await repository.create_account(
-            conn, username, await keys.hash_password(password), role, uuid.UUID(unit_id) if unit_id else None
+            conn, data.username, await keys.hash_password(data.password), data.role, data.unit_id
         )
     except Problem as problem:
         print(f"thidua: {problem.detail}", file=sys.stderr)
