@@ -52,7 +52,6 @@ async def test_two_awards_processes_share_one_durable(stack: Stack, admin: Api) 
                 )
                 return n == len(ids)
             await eventually(all_in_copy, timeout=30)
-            # Settled: no message of the durable is waiting for an ack (else a replica may still hold one).
         finally:
             await conn.close()
     finally:
