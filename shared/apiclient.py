@@ -150,21 +150,30 @@ class Client:
         return next((u for u in page["items"] if u["code"].lower() == code.lower()), None)
 
 
-async def until_known(call: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
-    """Retry `call` while a service has not yet learnt of something just created elsewhere.
+def propagating(exc: ApiError) -> bool:
+    """Does this refusal mean "not here yet" rather than "no"?
 
     A unit or person created in `units` reaches the awards service's copy over
-    NATS a moment later; until then a nomination of it is refused (400, 403,
-    404, 409 or 422, depending on the check that notices). Other errors, and
-    the same ones after `timeout`, are raised.
+    NATS a moment later; until then a nomination of it is refused with 404
+    (unknown nominee) or 409 (its unit not known yet), or 403 (not yet placed
+    under the officer's unit in the copy).
     """
+    if exc.status in (403, 404):
+        return True
+    return exc.status == 409 and "yet" in exc.detail
+
+
+async def until_known(
+    call: Callable[[], Awaitable[T]], timeout: float = 30.0, retry: Callable[[ApiError], bool] = propagating
+) -> T:
+    """Retry `call` while a service has not yet learnt of something just created elsewhere (see `propagating`)."""
     deadline = time.monotonic() + timeout
     delay = 0.05
     while True:
         try:
             return await call()
         except ApiError as exc:
-            if exc.status not in (400, 403, 404, 409, 422) or time.monotonic() > deadline:
+            if not retry(exc) or time.monotonic() > deadline:
                 raise
         await asyncio.sleep(delay)
         delay = min(delay * 2, 1.0)

@@ -21,6 +21,7 @@ import os
 import sys
 import unicodedata
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 from shared.apiclient import DEFAULT_URLS, ApiError, Client, until_known
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code")
+PROPAGATION_TIMEOUT = 15.0
 # Accepted spellings of the nomination file's columns, by the name used here.
 NOMINATION_COLUMNS = {
     "campaign": ("campaign", "campaign_code", "campaign_id"),
@@ -214,28 +216,32 @@ class NominationImporter:
         except UsageError as exc:
             return f"row {i}: {exc}"
 
-    async def submit(self, i: int, body: dict[str, Any]) -> str:
+    async def submit(self, i: int, body: dict[str, Any]) -> tuple[str, str]:
+        """("new" | "again" | "skipped" | "failed", what to tell the user)."""
         person = body.pop("_person", None)
-        new_person = False
         if person is not None:
-            body["nominee_person_id"], new_person = await self.person(*person)
+            body["nominee_person_id"], _ = await self.person(*person)
         key = _content_key("import-nomination", body["category_id"],
                            body.get("nominee_unit_id") or body["nominee_person_id"], body["achievements"])
 
         async def call() -> Any:
-            return await self.c.post("awards", "/nominations", token=self.token, json=body, idempotency_key=key, ok=(201,))
+            return await self.c.post(
+                "awards", "/nominations", token=self.token, json=body, idempotency_key=key, ok=(201,), raw=True
+            )
 
         try:
-            await (until_known(call) if new_person else call())
+            # Every nominee was found in (or just added to) the units service: a refusal
+            # as unknown means the awards service has not heard of it yet.
+            resp = await until_known(call, timeout=PROPAGATION_TIMEOUT)
         except ApiError as exc:
-            if exc.status == 409:
-                return f"row {i}: skipped: {exc.detail}"
-            return f"row {i}: not submitted: {exc.detail}"
-        return ""
+            if exc.status == 409 and "live nomination" in exc.detail:
+                return "skipped", f"row {i}: already nominated: {exc.detail}"
+            return "failed", f"row {i}: not submitted: {exc.detail}"
+        return ("again" if resp.headers.get("idempotent-replayed") == "true" else "new"), ""
 
 
-async def import_nominations(client: Client, token: str, path: Path, out: Any = sys.stdout) -> tuple[int, list[str]]:
-    """Submit the file's nominations; the number submitted and a message per row that was not."""
+async def import_nominations(client: Client, token: str, path: Path, out: Any = sys.stdout) -> tuple[Counter[str], list[str]]:
+    """Submit the file's nominations: how many rows went which way (new, again, skipped, failed), and what to say."""
     table = [_canonical(r) for r in read_table(path)]
     _require(table, ("category", "unit_code", "achievements"), path)
     importer = NominationImporter(client, token, out)
@@ -243,10 +249,9 @@ async def import_nominations(client: Client, token: str, path: Path, out: Any = 
     resolved = await asyncio.gather(*(importer.resolve(i, r) for i, r in enumerate(table, start=1)))
     problems = [r for r in resolved if isinstance(r, str)]
     if problems:
-        return 0, [*problems, "nothing was submitted; correct the file and run again"]
+        return Counter(failed=len(problems)), [*problems, "nothing was submitted; correct the file and run again"]
     results = await asyncio.gather(*(importer.submit(i, body) for i, (body, _) in enumerate(resolved, start=1)))  # type: ignore[misc]
-    messages = [m for m in results if m]
-    return len(results) - len(messages), messages
+    return Counter(outcome for outcome, _ in results), [m for _, m in results if m]
 
 
 def _canonical(row: dict[str, str]) -> dict[str, str]:
@@ -334,11 +339,14 @@ def cmd_import_units(args: argparse.Namespace) -> int:
 def cmd_import_nominations(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with Client(_urls(args)) as client:
-            submitted, messages = await import_nominations(client, await _logged_in(client, args), Path(args.file))
+            outcomes, messages = await import_nominations(client, await _logged_in(client, args), Path(args.file))
         for m in messages:
             print(m, file=sys.stderr)
-        print(f"submitted {submitted} nominations from {Path(args.file).name}")
-        return 1 if messages else 0
+        print(
+            f"{Path(args.file).name}: {outcomes['new']} nominations submitted, {outcomes['again']} submitted before "
+            f"(same row), {outcomes['skipped']} already nominated, {outcomes['failed']} not submitted"
+        )
+        return 1 if outcomes["failed"] else 0
 
     return _run(main)
 

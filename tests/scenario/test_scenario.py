@@ -1,0 +1,158 @@
+"""The source scenario end to end: Bình Thuận, August 2014, loaded through HTTP and NATS.
+
+The loader acts as the province's users would (admin, the committees'
+officers, the standing committee) against the three services running as
+separate processes; these tests then look only at what the public sees.
+Other suites share the stack, so everything is filtered by the scenario's own
+campaigns and province, never by global counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from pathlib import Path
+
+from shared.demo import build_plan, load_scenario
+from shared.demo.scenario import DEMO_MARK
+from tests.scenario.conftest import Loaded, thidua
+from tests.support import ADMIN_PASSWORD, Api, Stack
+
+PLAN = build_plan()
+CATEGORY = {c.code: (p.code, c) for p in PLAN.campaigns for c in p.categories}
+
+
+async def all_items(client, path: str, **params) -> list[dict]:  # type: ignore[no-untyped-def]
+    items: list[dict] = []
+    cursor = None
+    while True:
+        resp = await client.get(path, params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})})
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        items += body["items"]
+        if not (cursor := body["next_cursor"]):
+            return items
+
+
+async def test_the_load_takes_seconds(scenario: Loaded) -> None:
+    assert scenario.result.loaded
+    assert scenario.result.elapsed < 60, scenario.output
+    # 520 units (one import), 18 accounts, 270 people, 2 campaigns, 3 categories, 310 nominations,
+    # 310 x 3 first votes, 2 decisions, 1 ceremony.
+    assert scenario.result.created == 1 + 18 + 270 + 2 + 3 + 310 + 310 * len(PLAN.members) + 2 + 1
+
+
+async def test_the_honour_roll_shows_40_20_and_250_under_the_right_campaigns(scenario: Loaded, anonymous: Api) -> None:
+    result = scenario.result
+    seen: Counter[tuple[str, str, str]] = Counter()
+    for campaign_code, campaign_id in result.campaign_ids.items():
+        for h in await all_items(anonymous.events, "/honorees", campaign_id=campaign_id):
+            assert h["campaign"]["id"] == campaign_id
+            code = next(k for k, v in result.category_ids.items() if v == h["category"]["id"])
+            seen[(campaign_code, code, h["kind"])] += 1
+            assert h["form"] == "Biểu dương"
+            assert h["decision_number"].endswith(DEMO_MARK)
+            assert h["ceremony"]["id"] == result.ceremony_id
+            if h["kind"] == "individual":
+                assert h["name"].endswith(DEMO_MARK), h  # generated people are plainly demo data
+            assert h["unit_name"]
+    assert seen == {
+        ("DVK-2014", "DVK-TT", "collective"): 40,
+        ("DVK-2014", "DVK-CN", "individual"): 20,
+        ("HCM-2014", "HCM-CN", "individual"): 250,
+    }
+    campaigns = {c: (await anonymous.awards.get(f"/campaigns/{i}")).json() for c, i in result.campaign_ids.items()}
+    assert campaigns["DVK-2014"]["name"] == "Dân vận khéo năm 2014"
+    assert campaigns["HCM-2014"]["name"] == "Học tập và làm theo tấm gương đạo đức Hồ Chí Minh năm 2014"
+    for campaign in campaigns.values():
+        assert campaign["status"] == "closed"
+        for category in campaign["categories"]:
+            assert category["quota"] == category["held"] == PLAN.counts[category["code"]]
+            assert category["name"] == CATEGORY[category["code"]][1].name
+
+
+async def test_the_province_holds_15_committees_and_504_grassroots_organisations(scenario: Loaded, anonymous: Api) -> None:
+    province_id = scenario.result.province_id
+    province = (await anonymous.units.get(f"/units/{province_id}")).json()
+    assert (province["code"], province["name"], province["parent_id"]) == ("TU-BT", "Tỉnh ủy Bình Thuận", None)
+    units = await all_items(anonymous.units, "/units", under_id=province_id)
+    assert len(units) == 1 + 15 + 504
+    committees = await all_items(anonymous.units, "/units", parent_id=province_id)
+    assert sorted(c["name"] for c in committees) == sorted(c.name for c in PLAN.committees)
+    assert {c["kind"] for c in committees} == {"party_committee"}
+    committee_ids = {c["id"] for c in committees}
+    grassroots = [u for u in units if u["kind"] == "grassroots_party_org"]
+    assert len(grassroots) == 504
+    assert all(g["parent_id"] in committee_ids and g["name"].endswith(DEMO_MARK) for g in grassroots)
+    # Spread over every committee, not piled under one.
+    assert len({g["parent_id"] for g in grassroots}) == 15
+
+
+async def test_the_ceremony_of_the_standing_committee_with_its_counts(scenario: Loaded, anonymous: Api) -> None:
+    resp = await anonymous.events.get(f"/ceremonies/{scenario.result.ceremony_id}")
+    assert resp.status_code == 200, resp.text
+    ceremony = resp.json()
+    assert ceremony["status"] == "held"
+    assert ceremony["title"].startswith("Gặp mặt biểu dương")
+    assert ceremony["host_unit"]["id"] == scenario.result.province_id
+    assert {c["id"] for c in ceremony["campaigns"]} == set(scenario.result.campaign_ids.values())
+    counts = ceremony["honorees"]
+    assert counts["total"] == 310
+    assert counts["by_kind"] == {"collective": 40, "individual": 270}
+    by_category = {c["category"]["id"]: c["total"] for c in counts["by_category"]}
+    assert by_category == {scenario.result.category_ids[code]: n for code, n in PLAN.counts.items()}
+
+
+async def test_nominations_came_from_the_officers_of_the_nominees_own_committees(scenario: Loaded, admin: Api) -> None:
+    committee_of = {}
+    for committee in PLAN.committees:
+        for code in committee.grassroots:
+            committee_of[code] = committee
+    units = {u["id"]: u for u in await all_items(admin.units, "/units", under_id=scenario.result.province_id)}
+    nominations = []
+    for campaign_id in scenario.result.campaign_ids.values():
+        nominations += await all_items(admin.awards, "/nominations", campaign_id=campaign_id)
+    assert len(nominations) == 310
+    for n in nominations:
+        assert n["status"] == "granted"
+        assert n["submitted_by_name"] == committee_of[units[n["unit_id"]]["code"]].officer
+        assert n["tally"] == {"approve": len(PLAN.members), "reject": 0, "total": len(PLAN.members)}
+
+
+async def test_a_second_load_creates_nothing(scenario: Loaded, stack: Stack, anonymous: Api) -> None:
+    out = io.StringIO()
+    again = await load_scenario(
+        {name: stack.url(name) for name in ("units", "awards", "events")}, admin_password=None, out=out
+    )
+    assert not again.loaded
+    assert again.created == 0
+    assert "already loaded" in out.getvalue()
+    assert again.campaign_ids == scenario.result.campaign_ids
+    assert again.ceremony_id == scenario.result.ceremony_id
+    total = 0
+    for campaign_id in scenario.result.campaign_ids.values():
+        total += len(await all_items(anonymous.events, "/honorees", campaign_id=campaign_id))
+    assert total == 310
+    assert len(await all_items(anonymous.units, "/units", under_id=scenario.result.province_id)) == 520
+
+
+async def test_export_honorees_as_csv_for_excel(scenario: Loaded, stack: Stack, tmp_path: Path) -> None:
+    out = tmp_path / "bang-vang.csv"
+    ids = list(scenario.result.campaign_ids.values())
+
+    ran = await thidua(stack, "export-honorees", "--out", out, *(f"--campaign-id={i}" for i in ids))
+
+    assert ran.code == 0, ran.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data.count(b"\xef\xbb\xbf") == 1
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    assert len(body) == 310
+    assert sum(1 for r in rows if r == header) == 1
+    text = data.decode("utf-8")
+    assert "Dân vận khéo năm 2014" in text
+    assert "Cá nhân tiêu biểu trong học tập và làm theo tấm gương đạo đức Hồ Chí Minh" in text
+    assert "Chi bộ cơ sở số" in text
+    assert ADMIN_PASSWORD not in text
