@@ -3,6 +3,7 @@
     thidua run [--demo=1]          everything on this machine (what `make run` does)
     thidua create-account ...      an account, from the shell (the first admin in production)
     thidua migrate                 apply every service's migrations and stop
+    thidua resend SERVICE --since  publish a service's retained events again (reconciliation)
     thidua import-units FILE       units from a CSV or XLSX file, over HTTP (shared/office.py)
     thidua import-nominations FILE nominations from a CSV or XLSX file, over HTTP
     thidua export-honorees         the public honour roll as CSV for Excel
@@ -18,6 +19,7 @@ import secrets
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -214,6 +216,59 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ resend
+def _parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # a time without offset is UTC
+
+
+def cmd_resend(args: argparse.Namespace) -> int:
+    """The reconciliation path: the service's relay publishes its retained events since a time again.
+
+    For a broker that lost acknowledged messages (or a consumer restored from
+    a backup): what JetStream still holds within its duplicate window it
+    drops as a duplicate, and the consumers' inbox and version checks make
+    every other repeat harmless.
+    """
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        print("thidua: set DATABASE_URL to the PostgreSQL server of the service", file=sys.stderr)
+        return 2
+    try:
+        since = _parse_time(args.since)
+        until = _parse_time(args.until) if args.until else None
+    except ValueError as exc:
+        print(f"thidua: not an ISO 8601 time: {exc}", file=sys.stderr)
+        return 2
+    import asyncpg
+
+    try:
+        count, oldest = asyncio.run(_resend(service_database_url(server_url, args.service), args.service, since, until))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"thidua: cannot reach the {args.service} database: {exc}", file=sys.stderr)
+        return 1
+    if oldest is not None and since < oldest:
+        print(
+            f"thidua: the outbox keeps events from {oldest.isoformat()} on (OUTBOX_RETENTION_DAYS);"
+            " older ones are gone", file=sys.stderr,
+        )
+    print(f"{count} {args.service} events since {since.isoformat()} marked for publishing again")
+    return 0
+
+
+async def _resend(url: str, service: str, since: datetime, until: datetime | None) -> tuple[int, datetime | None]:
+    import asyncpg
+
+    from shared import outbox
+
+    conn = await asyncpg.connect(url)
+    try:
+        count = await outbox.mark_for_resend(conn, service, since, until)
+        return count, await conn.fetchval("SELECT min(created_at) FROM outbox")
+    finally:
+        await conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="thidua", description="Emulation campaigns and awards (thi đua – khen thưởng)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,6 +286,12 @@ def main(argv: list[str] | None = None) -> int:
 
     mig = sub.add_parser("migrate", help="apply every service's migrations")
     mig.set_defaults(func=cmd_migrate)
+
+    resend = sub.add_parser("resend", help="publish a service's retained events since a time again (reconciliation)")
+    resend.add_argument("service", choices=SERVICES)
+    resend.add_argument("--since", required=True, help="ISO 8601 time (UTC when it has no offset)")
+    resend.add_argument("--until", help="ISO 8601 time; only events written before it")
+    resend.set_defaults(func=cmd_resend)
 
     from shared import office  # import-units, import-nominations, export-honorees: over HTTP
 
