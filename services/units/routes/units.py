@@ -153,6 +153,8 @@ def _csv_rows(body: bytes) -> list[tuple[int, Any]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Problem(400, "the CSV must be UTF-8 (in Excel: Save As, CSV UTF-8)", errors=[FieldError("body", "not UTF-8")]) from exc
+    if not text.strip():
+        raise Problem(400, "the CSV is empty; send a header row and one row per unit", errors=[FieldError("body", "empty")])
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)  # Excel writes ';' where ',' is the decimal mark
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
