@@ -23,7 +23,7 @@ from .. import repository
 from ..repository import RollFilter, RollKey
 
 MAX_Q = 200
-MAX_WORDS = 10
+MAX_WORDS = 20
 MIN_YEAR, MAX_YEAR = 1900, 2100
 KINDS = ("collective", "individual")
 
