@@ -2,11 +2,15 @@
 
 Every service provisions every stream (idempotently), so the start order of
 the services does not matter; each consumer provisions its own durable.
+On a cluster, NATS_URL lists the servers (comma-separated) and
+NATS_STREAM_REPLICAS (3) sets each stream's replica count; a durable consumer
+takes its stream's. See deploy/README.md.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 import nats
 from nats.aio.client import Client as NATS
@@ -28,12 +32,18 @@ STREAMS = {
 }
 
 
-def stream_config(name: str, subjects: list[str]) -> StreamConfig:
+def stream_replicas() -> int:
+    """NATS_STREAM_REPLICAS: 1 on a single server; 3 on a three-node cluster, so a stream outlives a node."""
+    return int(os.environ.get("NATS_STREAM_REPLICAS", "1"))
+
+
+def stream_config(name: str, subjects: list[str], replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=name,
         subjects=subjects,
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
 
 
@@ -42,7 +52,7 @@ async def connect(url: str, name: str) -> NATS:
         log.warning("nats error", extra={"error": repr(exc)})
 
     return await nats.connect(
-        url,
+        [server.strip() for server in url.split(",") if server.strip()],  # a cluster: several URLs
         name=name,
         error_cb=on_error,
         max_reconnect_attempts=-1,
@@ -51,9 +61,10 @@ async def connect(url: str, name: str) -> NATS:
     )
 
 
-async def provision_streams(js: JetStreamContext) -> None:
+async def provision_streams(js: JetStreamContext, replicas: int | None = None) -> None:
+    replicas = replicas or stream_replicas()
     for name, subjects in STREAMS.items():
-        config = stream_config(name, subjects)
+        config = stream_config(name, subjects, replicas)
         try:
             await js.stream_info(name)
         except NotFoundError:
