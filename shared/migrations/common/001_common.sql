@@ -12,11 +12,13 @@ CREATE TABLE outbox (
 -- The relay reads only what is pending; sent rows stay for the retention period.
 CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
 
+-- Keyed by consumer too: two durables of one service may see the same event.
 CREATE TABLE inbox (
-    event_id     uuid PRIMARY KEY,
-    subject      text NOT NULL,
     consumer     text NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now()
+    event_id     uuid NOT NULL,
+    subject      text NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
 );
 
 CREATE TABLE dead_letters (
