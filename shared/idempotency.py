@@ -44,7 +44,7 @@ class IdempotencyMiddleware:
     async def _idempotent(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
         if not key or len(key) > MAX_KEY:
             raise Problem(400, f"Idempotency-Key must be 1 to {MAX_KEY} characters")
-        body, messages = await _read_body(receive)
+        body, messages = await _read_body(receive, _declared_length(scope))
         connection: ASGIConnection = ASGIConnection(scope)
         principal = await auth.principal_of(connection)
         who = str(principal.account_id) if principal else "anonymous"
@@ -117,7 +117,18 @@ class IdempotencyMiddleware:
                 await pool.execute("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2", who, key)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
+def _declared_length(scope: Scope) -> int | None:
+    value = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        raise Problem(400, "the Content-Length header is not a number") from None
+
+
+async def _read_body(receive: Receive, declared: int | None) -> tuple[bytes, list[Message]]:
+    # A body announced too large is refused before a byte of it is awaited.
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise Problem(413, "the request body is too large")
     parts: list[bytes] = []
     size = 0
     more = True
