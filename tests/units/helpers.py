@@ -44,44 +44,34 @@ async def units_db_value(stack: Stack, sql: str, *args: object) -> object:
         await conn.close()
 
 
-async def raw_post_status(base_url: str, path: str, *, token: str | None, length: int, send: int) -> int:
-    """POST announcing `length` bytes and sending `send` of them, reading the answer while writing.
+async def raw_post_status(
+    base_url: str, path: str, *, token: str | None, declare: int | None, send: int, headers: dict[str, str] | None = None
+) -> int:
+    """POST a large body over a plain socket; the status line of the answer.
 
-    An HTTP client that writes the whole body before reading cannot see a
-    server's early 413; this one reads the status line as it comes.
+    With `declare`, the body is announced by Content-Length and `send` bytes of
+    it follow; without, `send` bytes go chunked and the body is never ended.
+    Either way the client then stops and reads, as a patient client would: a
+    server that closes with unread bytes would reset the connection, and the
+    test would measure the kernel rather than the service.
     """
     url = urlsplit(base_url)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
-    head = [
-        f"POST {path} HTTP/1.1",
-        f"Host: {url.hostname}:{url.port}",
-        "Content-Type: application/json",
-        f"Content-Length: {length}",
-        "Connection: close",
-    ]
+    head = [f"POST {path} HTTP/1.1", f"Host: {url.hostname}:{url.port}", "Content-Type: application/json"]
+    head.append(f"Content-Length: {declare}" if declare is not None else "Transfer-Encoding: chunked")
     if token:
         head.append(f"Authorization: Bearer {token}")
-    writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
-
-    async def write_body() -> None:
-        chunk = b"x" * 65536
-        left = send
-        try:
-            while left > 0:
-                writer.write(chunk[: min(left, len(chunk))])
-                await writer.drain()
-                left -= len(chunk)
-        except (ConnectionError, OSError):
-            pass  # the server answered and closed: what it said is read below
-
-    sender = asyncio.create_task(write_body())
+    head += [f"{k}: {v}" for k, v in (headers or {}).items()]
     try:
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
+        left = send
+        while left > 0:
+            size = min(left, 65536)
+            piece = b" " * size
+            writer.write(piece if declare is not None else f"{size:x}\r\n".encode() + piece + b"\r\n")
+            await writer.drain()
+            left -= size
         status_line = await asyncio.wait_for(reader.readline(), timeout=20)
     finally:
-        sender.cancel()
-        try:
-            await sender
-        except asyncio.CancelledError:
-            pass
         writer.close()
     return int(status_line.split()[1])
