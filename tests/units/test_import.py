@@ -126,3 +126,13 @@ async def test_import_is_for_admins(officer_a: Api, committee: Api, anonymous: A
     problem(await officer_a.units.post("/units/import", json=rows), 403)
     problem(await committee.units.post("/units/import", json=rows), 403)
     problem(await anonymous.units.post("/units/import", json=rows), 401)
+
+
+async def test_a_chain_deeper_than_the_tree_allows_is_refused_at_the_row_that_crosses(admin: Api) -> None:
+    prefix = code("L")
+    rows = [{"code": f"{prefix}-{i}", "name": f"Cấp {i}", "kind": "other", "parent_code": f"{prefix}-{i - 1}" if i > 1 else None}
+            for i in range(1, 1501)]
+    rows.reverse()  # children first: the walk up each chain must not recurse
+    body = problem(await admin.units.post("/units/import", json=rows), 409)
+    assert [e["field"] for e in body["errors"]] == [f"row {1500 - 33 + 1}.parent_code"]
+    assert await codes_stored(admin, f"{prefix}-1") == []
