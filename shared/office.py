@@ -270,21 +270,30 @@ def _canonical(row: dict[str, str]) -> dict[str, str]:
 # ------------------------------------------------------------------ export-honorees
 async def export_honorees(
     client: Client, campaign_ids: list[str], year: int | None, extra: dict[str, Any] | None = None
-) -> bytes:
-    """GET /honorees.csv, once per campaign asked for, as one CSV (UTF-8 with BOM, one header row)."""
-    bom = "\ufeff".encode()
+) -> tuple[bytes, int]:
+    """GET /honorees.csv, once per campaign asked for, as one CSV for Excel, and its number of rows.
+
+    One part is passed on byte for byte. Several are joined under one header
+    (UTF-8 with BOM, CRLF), the row numbers of a leading "STT" column running on.
+    """
     parts: list[bytes] = []
     for campaign_id in campaign_ids or [None]:  # type: ignore[list-item]
         resp = await client.get(
             "events", "/honorees.csv", params={"campaign_id": campaign_id, "year": year, **(extra or {})}, raw=True,
         )
-        body = resp.content
-        if parts:  # drop the BOM and the header of every part after the first
-            body = body.removeprefix(bom)
-            body = body.split(b"\n", 1)[1] if b"\n" in body else b""
-        parts.append(body)
-    data = b"".join(p if p.endswith(b"\n") or not p else p + b"\r\n" for p in parts)
-    return data if data.startswith(bom) else bom + data
+        parts.append(resp.content)
+    tables = [list(csv.reader(io.StringIO(p.decode("utf-8-sig")))) for p in parts]
+    if len(parts) == 1:
+        return parts[0], max(len(tables[0]) - 1, 0)
+    header = next((t[0] for t in tables if t), [])
+    rows = [row for t in tables for row in t[1:]]
+    if header and header[0].strip().upper() == "STT":
+        rows = [[str(n), *row[1:]] for n, row in enumerate(rows, start=1)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return "\ufeff".encode() + out.getvalue().encode("utf-8"), len(rows)
 
 
 # ------------------------------------------------------------------ the command-line glue
@@ -362,8 +371,7 @@ def cmd_export_honorees(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with Client(_urls(args)) as client:
             extra = {"kind": args.kind, "unit_id": args.unit_id, "q": args.q}
-            data = await export_honorees(client, args.campaign_id or [], args.year, extra)
-        rows = max(data.count(b"\n") - 1, 0)
+            data, rows = await export_honorees(client, args.campaign_id or [], args.year, extra)
         if args.out and args.out != "-":
             Path(args.out).write_bytes(data)
             print(f"wrote {rows} honourees to {args.out}", file=sys.stderr)

@@ -151,8 +151,23 @@ async def test_export_honorees_as_csv_for_excel(scenario: Loaded, stack: Stack, 
     header, body = rows[0], rows[1:]
     assert len(body) == 310
     assert sum(1 for r in rows if r == header) == 1
+    assert header[0] == "STT" and [r[0] for r in body] == [str(n) for n in range(1, 311)]  # numbering runs on
+    assert "wrote 310 honourees" in ran.stderr
     text = data.decode("utf-8")
     assert "Dân vận khéo năm 2014" in text
     assert "Cá nhân tiêu biểu trong học tập và làm theo tấm gương đạo đức Hồ Chí Minh" in text
     assert "Chi bộ cơ sở số" in text
     assert ADMIN_PASSWORD not in text
+
+
+async def test_export_of_one_campaign_is_the_services_csv_byte_for_byte(
+    scenario: Loaded, stack: Stack, anonymous: Api
+) -> None:
+    campaign_id = scenario.result.campaign_ids["DVK-2014"]
+
+    ran = await thidua(stack, "export-honorees", f"--campaign-id={campaign_id}", "--kind=individual")
+
+    assert ran.code == 0, ran.stderr
+    direct = await anonymous.events.get("/honorees.csv", params={"campaign_id": campaign_id, "kind": "individual"})
+    assert ran.stdout.encode("utf-8") == direct.content
+    assert len(list(csv.reader(io.StringIO(ran.stdout.removeprefix("\ufeff"))))) == 1 + 20
