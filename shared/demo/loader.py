@@ -95,7 +95,7 @@ class Loader:
 
     def key(self, *parts: str) -> str:
         """An Idempotency-Key for one create of the scenario: the same on every run, ASCII as a header must be."""
-        return f"{KEY_PREFIX}:{parts[0]}:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+        return f"{KEY_PREFIX}:{parts[0]}:" + hashlib.sha256("\0".join((self.plan.tag, *parts)).encode()).hexdigest()[:32]
 
     # ------------------------------------------------------------ the whole scenario
     async def run(self) -> ScenarioResult:
@@ -108,7 +108,7 @@ class Loader:
             self.say("the scenario is partly loaded; completing it")
         await self.ensure_units(province)
         await self.ensure_accounts(fresh=province is None)
-        await asyncio.gather(self.ensure_people(), self.ensure_campaigns())
+        await gather([self.ensure_people(), self.ensure_campaigns()])
         await self.ensure_nominations()
         await self.review()
         await self.decide()
@@ -428,9 +428,19 @@ def accounts_of(plan: Plan) -> list[tuple[str, str, str]]:
 
 
 async def load_scenario(
-    urls: dict[str, str], *, admin_password: str | None, out: TextIO, concurrency: int = 16
+    urls: dict[str, str],
+    *,
+    admin_password: str | None,
+    out: TextIO,
+    concurrency: int = 16,
+    plan: Plan | None = None,
+    client: Client | None = None,
 ) -> ScenarioResult:
-    """Load the Bình Thuận 2014 scenario into the running services at `urls`, unless it is there already."""
-    plan = build_plan()
-    async with Client(urls, concurrency=concurrency) as client:
-        return await Loader(client, plan, admin_password, out).run()
+    """Load the Bình Thuận 2014 scenario into the running services at `urls`, unless it is there already.
+
+    `plan` defaults to the scenario itself (`build_plan()`); `client` to a new one, closed at the end.
+    """
+    if client is None:
+        async with Client(urls, concurrency=concurrency) as own:
+            return await Loader(own, plan or build_plan(), admin_password, out).run()
+    return await Loader(client, plan or build_plan(), admin_password, out).run()

@@ -162,6 +162,7 @@ class Plan:
     nominations: list[NominationPlan]
     ceremony: CeremonyPlan
     host: str  # who hosts the ceremony and signs the decisions
+    tag: str = ""
     counts: dict[str, int] = field(default_factory=dict)  # category code -> honourees
 
 
@@ -175,11 +176,13 @@ def _spread(total: int, weights: list[int]) -> list[int]:
     return parts
 
 
-def build_plan() -> Plan:
+def build_plan(tag: str = "") -> Plan:
+    """The scenario. A `tag` (e.g. "-t1") makes a second, separate copy of it: every code, username,
+    decision number and the ceremony's title carry it (the tests use one to load a copy beside the real one)."""
     data = facts()
     rng = random.Random(SEED)
     prov = data["province_committee"]
-    province = UnitRow(prov["code"], prov["name"], prov["kind"], None)
+    province = UnitRow(prov["code"] + tag, prov["name"], prov["kind"], None)
 
     names = data["committees_directly_under_province"]["names_reconstructed"]
     assert len(names) == data["committees_directly_under_province"]["count"]
@@ -196,7 +199,7 @@ def build_plan() -> Plan:
             for n in range(1, count + 1)
         ]
         grassroots += rows
-        committees.append(Committee(code, name, f"canbo-{slug}", tuple(r.code for r in rows)))
+        committees.append(Committee(code, name, f"canbo-{slug}{tag}", tuple(r.code for r in rows)))
     units += grassroots
 
     recognition = data["recognition"]
@@ -227,9 +230,9 @@ def build_plan() -> Plan:
             starts_on = date(year, 1, 1)
         campaigns.append(
             CampaignPlan(
-                code=f"{prefix}-{year}", name=f"{campaign_name} năm {year}", year=year, starts_on=starts_on,
+                code=f"{prefix}-{year}{tag}", name=f"{campaign_name} năm {year}", year=year, starts_on=starts_on,
                 ends_on=date(year, 8, 31), description=description, categories=tuple(categories),
-                decision_number=f"{number:02d}-QĐ/TU {DEMO_MARK}", decision_signed_on=date(year, 8, 20),
+                decision_number=f"{number:02d}-QĐ/TU{tag} {DEMO_MARK}", decision_signed_on=date(year, 8, 20),
             )
         )
 
@@ -261,13 +264,13 @@ def build_plan() -> Plan:
     ceremony = CeremonyPlan(
         title=(
             f"Gặp mặt biểu dương điển hình \"Dân vận khéo\" và điển hình học tập, làm theo tấm gương đạo đức "
-            f"Hồ Chí Minh năm {year}"
+            f"Hồ Chí Minh năm {year}{tag}"
         ),
         held_on=date(year, 8, 22),
         venue="Hội trường Tỉnh ủy Bình Thuận, thành phố Phan Thiết",
     )
     return Plan(
-        province=province, committees=committees, units=units, members=COMMITTEE_MEMBERS, campaigns=campaigns,
+        province=province, committees=committees, units=units, members=tuple(m + tag for m in COMMITTEE_MEMBERS), tag=tag, campaigns=campaigns,
         people=people, nominations=nominations, ceremony=ceremony, host=recognition["host"],
         counts=counts,
     )
