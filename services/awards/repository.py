@@ -331,25 +331,26 @@ class NominationContext(msgspec.Struct):
     in_scope: bool
 
 
+# The category, campaign, nominee and officer's scope of a new nomination, in one round trip.
+_NOMINATION_CONTEXT = """SELECT c.id IS NOT NULL AS category_found, c.campaign_id, c.nominee_kind, k.status AS campaign_status,
+          (nu.id IS NOT NULL OR p.id IS NOT NULL) AS nominee_found,
+          COALESCE(nu.name, p.full_name) AS nominee_name, u.id AS unit_id, u.name AS unit_name,
+          COALESCE(u.path IS NOT NULL
+                   AND ($4::uuid IS NULL OR u.path <@ (SELECT s.path FROM units s WHERE s.id = $4)), false)
+              AS in_scope
+   FROM (SELECT 1) AS one
+   LEFT JOIN categories c ON c.id = $1
+   LEFT JOIN campaigns k ON k.id = c.campaign_id
+   LEFT JOIN units nu ON nu.id = $2
+   LEFT JOIN people p ON p.id = $3
+   LEFT JOIN units u ON u.id = COALESCE(nu.id, p.unit_id)"""
+
+
 async def nomination_context(
     conn: Conn, category_id: uuid.UUID, unit_id: uuid.UUID | None, person_id: uuid.UUID | None,
     scope_unit_id: uuid.UUID | None,
 ) -> NominationContext:
-    row = await conn.fetchrow(
-        """SELECT c.id IS NOT NULL AS category_found, c.campaign_id, c.nominee_kind, k.status AS campaign_status,
-                  (nu.id IS NOT NULL OR p.id IS NOT NULL) AS nominee_found,
-                  COALESCE(nu.name, p.full_name) AS nominee_name, u.id AS unit_id, u.name AS unit_name,
-                  COALESCE(u.path IS NOT NULL
-                           AND ($4::uuid IS NULL OR u.path <@ (SELECT s.path FROM units s WHERE s.id = $4)), false)
-                      AS in_scope
-           FROM (SELECT 1) AS one
-           LEFT JOIN categories c ON c.id = $1
-           LEFT JOIN campaigns k ON k.id = c.campaign_id
-           LEFT JOIN units nu ON nu.id = $2
-           LEFT JOIN people p ON p.id = $3
-           LEFT JOIN units u ON u.id = COALESCE(nu.id, p.unit_id)""",
-        category_id, unit_id, person_id, scope_unit_id,
-    )
+    row = await conn.fetchrow(_NOMINATION_CONTEXT, category_id, unit_id, person_id, scope_unit_id)
     return NominationContext(**dict(row))
 
 

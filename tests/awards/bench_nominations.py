@@ -1,0 +1,179 @@
+"""POST /nominations against pgbench running the same SQL, side by side on one machine.
+
+    .venv/bin/python -m tests.awards.bench_nominations [--seconds 10] [--clients 16] [--workers 1]
+
+Starts its own stack (as the tests do), makes a tree of units and an open
+campaign, then measures
+  1. HTTP: `--clients` keep-alive connections posting nominations (token check,
+     validation, scope check, the two statements, outbox), each for a unit of
+     its own, for `--seconds`;
+  2. pgbench: the same two statements (the context read and the one-statement
+     insert with its audit and outbox rows), prepared, same client count.
+and prints both rates and their ratio (DESIGN.md's target: at least 30%).
+Not a test: it is not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from services.awards import repository
+from shared import devstack, events
+from tests.support import ADMIN_PASSWORD, Api, Stack, code, eventually, start_stack
+
+from .helpers import campaign, category
+
+
+async def _http(stack_url: str, token: str, category_id: str, unit_ids: list[str], clients: int, seconds: float) -> tuple[int, int]:
+    host, port = stack_url.removeprefix("http://").split(":")
+    queue = list(unit_ids)
+    done = failed = 0
+    deadline = time.monotonic() + seconds
+
+    async def client() -> None:
+        nonlocal done, failed
+        reader, writer = await asyncio.open_connection(host, int(port))
+        while queue and time.monotonic() < deadline:
+            unit_id = queue.pop()
+            body = json.dumps({"category_id": category_id, "nominee_unit_id": unit_id,
+                               "achievements": "Hoàn thành xuất sắc nhiệm vụ năm 2025"}).encode()
+            writer.write(
+                f"POST /nominations HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+            )
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            if b" 201 " in status_line:
+                done += 1
+            else:
+                failed += 1
+        writer.close()
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return done, failed
+
+
+def _pgbench_script(ctx: dict) -> str:
+    """The service's two statements with literal ids; each insert nominates a fresh nominee id."""
+    payload = ctx["payload"].hex()
+    context_sql = (
+        repository._NOMINATION_CONTEXT.replace("$1", f"'{ctx['category_id']}'::uuid")
+        .replace("$2", f"'{ctx['unit_id']}'::uuid")
+        .replace("$3", "NULL::uuid")
+        .replace("$4", f"'{ctx['scope']}'::uuid")
+    )
+    insert_sql = (
+        repository._INSERT_NOMINATION.replace("$1,", "gen_random_uuid(),", 1)
+        .replace("$17", "'outbox_awards'")
+        .replace("$16", f"'\\x{payload}'::bytea")
+        .replace("$15", "'awards.nomination.submitted'")
+        .replace("$14", "gen_random_uuid()")
+        .replace("$13", "'officer'")
+        .replace("$12", f"'{ctx['scope']}'::uuid")
+        .replace("$11", "'bench-officer'")
+        .replace("$10", f"'{ctx['account_id']}'::uuid")
+        .replace("$9", "'Hoàn thành xuất sắc nhiệm vụ năm 2025'")
+        .replace("$8", f"'{ctx['unit_name']}'")
+        .replace("$7", f"'{ctx['unit_id']}'::uuid")
+        .replace("$6", f"'{ctx['unit_name']}'")
+        .replace("$5", "gen_random_uuid()")
+        .replace("$4", "'collective'")
+        .replace("$3", f"'{ctx['category_id']}'::uuid")
+        .replace("$2", f"'{ctx['campaign_id']}'::uuid")
+    )
+    return " ".join(context_sql.split()) + ";\n" + " ".join(insert_sql.split()) + ";\n"
+
+
+def main(seconds: float, clients: int, workers: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-awards-"))
+    started: list = []
+    extra = None
+    try:
+        stack, started = start_stack(tmp)
+        if workers > 1:  # a second awards process with more workers, on its own port
+            extra = stack.service_process("awards")
+            extra.workers = workers
+            extra.start()
+            extra.wait_ready(120)
+        asyncio.run(measure(stack, extra.url if extra else stack.url("awards"), seconds, clients, workers, tmp))
+    finally:
+        if extra:
+            extra.stop()
+        for part in reversed(started):
+            part.stop()
+
+
+async def measure(stack: Stack, url: str, seconds: float, clients: int, workers: int, tmp: Path) -> None:
+    admin = await Api.login(stack, "admin", ADMIN_PASSWORD)
+    root = await admin.unit("Tỉnh ủy bench", kind="party_committee")
+    count = 20_000
+    rows = [{"code": code("B"), "name": f"Chi bộ {i}", "kind": "other", "parent_code": root["code"]} for i in range(count)]
+    resp = await admin.units.post("/units/import", json=rows, timeout=300)
+    assert resp.status_code in (200, 201), resp.text
+    unit_ids = [u["id"] for u in resp.json()["items"]]
+    import asyncpg
+
+    async def copied() -> bool:
+        conn = await asyncpg.connect(stack.db_url("awards"))
+        try:
+            return await conn.fetchval("SELECT count(*) FROM units WHERE path IS NOT NULL") >= count + 1
+        finally:
+            await conn.close()
+
+    await eventually(copied, timeout=300, interval=0.5)
+    officer = await admin.as_new("officer", root["id"])
+    c = await campaign(admin, root["id"])
+    k = await category(admin, c["id"], "collective", quota=1_000_000)
+    # Warm up (token cache, prepared statements), then measure.
+    await _http(url, officer.token or "", k["id"], unit_ids[-200:], clients, 5)
+    del unit_ids[-200:]
+    started_at = time.monotonic()
+    done, failed = await _http(url, officer.token or "", k["id"], unit_ids, clients, seconds)
+    http_rate = done / (time.monotonic() - started_at)
+
+    event = events.NominationSubmitted(
+        id=uuid.uuid4(), campaign_id=uuid.UUID(c["id"]), category_id=uuid.UUID(k["id"]), nominee_kind="collective",
+        nominee_unit_id=uuid.UUID(unit_ids[0]), nominee_name="Chi bộ 0", unit_id=uuid.UUID(unit_ids[0]),
+        unit_name="Chi bộ 0", status="submitted",
+    )
+    payload = events.encode(events.envelope(event, producer="awards", aggregate_id=event.id, version=1))
+    script = tmp / "nomination.sql"
+    script.write_text(_pgbench_script({
+        "category_id": k["id"], "campaign_id": c["id"], "unit_id": unit_ids[0], "unit_name": "Chi bộ 0",
+        "scope": root["id"], "account_id": str(uuid.uuid4()), "payload": payload,
+    }))
+    pgbench = devstack._postgres_bin() / "pgbench"
+    out = subprocess.run(
+        [str(pgbench), "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)),
+         "-f", str(script), stack.db_url("awards")],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    tps = float(next(line for line in out.splitlines() if line.startswith("tps")).split("=")[1].split()[0])
+    print(f"POST /nominations: {http_rate:.0f}/s ({done} created, {failed} refused) with {clients} clients, "
+          f"{workers} granian worker(s)")
+    print(f"pgbench, same SQL: {tps:.0f} tps with {clients} clients")
+    print(f"ratio: {http_rate / tps:.0%} (target at least 30%)")
+    await admin.aclose()
+    await officer.aclose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    main(args.seconds, args.clients, args.workers)
