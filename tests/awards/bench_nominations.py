@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import subprocess
 import tempfile
 import time
@@ -114,6 +115,7 @@ def main(seconds: float, clients: int, workers: int) -> None:
             extra.stop()
         for part in reversed(started):
             part.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 async def measure(stack: Stack, url: str, seconds: float, clients: int, workers: int, tmp: Path) -> None:
