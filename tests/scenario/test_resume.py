@@ -73,3 +73,14 @@ async def test_a_load_killed_twice_is_completed_without_duplicates(stack: Stack,
     assert seen == plan.counts
     ceremonies = [c for c in await all_items(anonymous.events, "/ceremonies") if c["title"] == plan.ceremony.title]
     assert [c["honorees"]["total"] for c in ceremonies] == [310]
+
+    # What users do with the demo afterwards is theirs: a revoked award stays revoked on the next run.
+    chair = await Api.login(stack, plan.members[0], result.password)
+    try:
+        revoked = await chair.awards.post(f"/awards/{nominations[0]['id']}/revoke", json={"reason": "Thử thu hồi"})
+        assert revoked.status_code == 200, revoked.text
+    finally:
+        await chair.aclose()
+    again = await load_scenario(urls, admin_password=None, out=io.StringIO(), plan=plan)
+    assert (again.loaded, again.created) == (False, 0)
+    assert (await admin.awards.get(f"/nominations/{nominations[0]['id']}")).json()["status"] == "revoked"
