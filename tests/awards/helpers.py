@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -124,3 +125,24 @@ async def units_under(admin: Api, parent: dict, count: int) -> list[dict]:
 
     await eventually(all_here, timeout=10)
     return created
+
+
+async def early_status(base_url: str, path: str, *, token: str | None, announced: int) -> int:
+    """The status of a POST announcing `announced` bytes, read before the body is sent.
+
+    A client that writes a whole oversized body before reading never sees the
+    server's early 413 (the server closes the connection under it).
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
+            f"Content-Length: {announced}", "Connection: close"]
+    if token:
+        head.append(f"Authorization: Bearer {token}")
+    try:
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + b"{")
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=20)
+    finally:
+        writer.close()
+    return int(status_line.split()[1])

@@ -8,10 +8,9 @@ import uuid
 import asyncpg
 
 from tests.support import Stack
-from tests.units.helpers import raw_post_status
 
 from .conftest import World
-from .helpers import assert_problem, campaign, category, nominate, nomination_body, person_here
+from .helpers import assert_problem, early_status, campaign, category, nominate, nomination_body, person_here
 
 INJECTION = "Robert'); DROP TABLE nominations; --"
 
@@ -55,7 +54,7 @@ async def test_bad_nominations_are_problems_and_write_nothing(world: World, stac
         resp = await world.officer_a.awards.post("/nominations", content=raw, headers={"content-type": "application/json"})
         assert_problem(resp, 400)
     size = 6 * 1024 * 1024
-    status = await raw_post_status(stack.url("awards"), "/nominations", token=world.officer_a.token, length=size, send=65536)
+    status = await early_status(stack.url("awards"), "/nominations", token=world.officer_a.token, announced=size)
     assert status == 413
     assert await _counts(stack) == before
 
