@@ -155,10 +155,10 @@ def propagating(exc: ApiError) -> bool:
 
     A unit or person created in `units` reaches the awards service's copy over
     NATS a moment later; until then a nomination of it is refused with 404
-    (unknown nominee) or 409 (its unit not known yet), or 403 (not yet placed
-    under the officer's unit in the copy).
+    (unknown nominee) or 409 (its unit not known yet). A 403 is not retried:
+    the copy applies a subtree's events in order, so it means "outside your unit".
     """
-    if exc.status in (403, 404):
+    if exc.status == 404:
         return True
     return exc.status == 409 and "yet" in exc.detail
 

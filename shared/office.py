@@ -220,7 +220,10 @@ class NominationImporter:
         """("new" | "again" | "skipped" | "failed", what to tell the user)."""
         person = body.pop("_person", None)
         if person is not None:
-            body["nominee_person_id"], _ = await self.person(*person)
+            try:
+                body["nominee_person_id"], _ = await self.person(*person)
+            except ApiError as exc:
+                return "failed", f"row {i}: not submitted: {exc.detail}"
         key = _content_key("import-nomination", body["category_id"],
                            body.get("nominee_unit_id") or body["nominee_person_id"], body["achievements"])
 

@@ -97,3 +97,26 @@ async def test_nominations_from_xlsx_and_a_bad_row_submits_nothing(stack: Stack,
     [nomination] = await nominations_of(admin, campaign["id"])
     assert nomination["nominee_unit_id"] == org["id"]
     assert nomination["achievements"] == "Dẫn đầu phong trào thi đua"
+
+
+async def test_an_officer_cannot_import_nominations_for_another_committee(stack: Stack, admin: Api, tmp_path: Path) -> None:
+    own = await admin.unit("Đảng bộ huyện Hàm Tân (thử)", kind="party_committee")
+    other = await admin.unit("Đảng bộ huyện Phú Quý (thử)", kind="party_committee")
+    foreign = await admin.unit("Chi bộ xã Tam Thanh (thử)", parent_id=other["id"])
+    campaign, collective, individual = await campaign_with_categories(admin, own["id"])
+    officer, password = await admin.account("officer", own["id"])
+    path = tmp_path / "de-nghi.csv"
+    path.write_text(
+        "campaign,category,unit_code,full_name,achievements\n"
+        f"{campaign['code']},{collective},{foreign['code']},,Tập thể tiêu biểu\n"
+        f"{campaign['code']},{individual},{foreign['code']},Nguyễn Thị Hồng,Cá nhân tiêu biểu\n",
+        encoding="utf-8",
+    )
+
+    ran = await thidua(stack, "import-nominations", path, "--username", officer, password=password)
+
+    assert ran.code == 1
+    assert "0 nominations submitted" in ran.stdout and "2 not submitted" in ran.stdout
+    assert ran.stderr.count("an officer") == 2, ran.stderr
+    assert await nominations_of(admin, campaign["id"]) == []
+    assert (await admin.units.get("/people", params={"unit_id": foreign["id"]})).json()["items"] == []
