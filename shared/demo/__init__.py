@@ -1,10 +1,11 @@
 """The Bình Thuận 2014 scenario, the product's demo data, loaded through the services' HTTP APIs.
 
-`make run` calls `load_demo` once the services are ready: on a system without
-the province's unit (code TU-BT) it loads the whole scenario; on one that has
-it, it only checks that everything is there (completing a load that was cut
-short) and creates nothing twice. See `scenario.py` for what is generated and
-how it is marked as demo data, and `loader.py` for who does what.
+`make run` calls `load_demo` once the services are ready. Without the
+province's unit (code TU-BT) it loads the whole scenario; with it, it checks
+(through public calls) whether an earlier load got to its last step, the held
+ceremony, and if so does nothing; otherwise it completes the load that was cut
+short, creating nothing twice. See `scenario.py` for what is generated and how
+it is marked as demo data, and `loader.py` for who does what.
 """
 
 from __future__ import annotations
