@@ -35,9 +35,9 @@ async def all_items(client, path: str, **params) -> list[dict]:  # type: ignore[
             return items
 
 
-async def test_the_load_takes_seconds(scenario: Loaded) -> None:
+async def test_the_load_creates_the_whole_scenario(scenario: Loaded) -> None:
+    # How long it takes is printed by the loader and measured by hand, not asserted here.
     assert scenario.result.loaded
-    assert scenario.result.elapsed < 60, scenario.output
     # 520 units (one import), 18 accounts, 270 people, 2 campaigns, 3 categories, 310 nominations,
     # 310 x 3 first votes, 2 decisions, 1 ceremony.
     assert scenario.result.created == 1 + 18 + 270 + 2 + 3 + 310 + 310 * len(PLAN.members) + 2 + 1
