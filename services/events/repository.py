@@ -176,11 +176,33 @@ class RollFilter:
     words: tuple[str, ...] = ()  # folded search words; each must appear
 
 
-def _like(word: str) -> str:
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _where(f: RollFilter, args: list[Any]) -> str:
+# Words this long are found anywhere in a name through the trigram index;
+# shorter ones have no trigram, and match the start of a word ("an" finds
+# "An" and "Anh", not "Lan"), which is what a person typing two letters means.
+TRIGRAM = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Subtree:
+    ids: list[uuid.UUID]
+    sparse: bool  # few of all units: fetch its rows by unit and sort them, rather than walk the roll in order
+
+
+async def _subtree(conn: asyncpg.Connection | asyncpg.Pool, unit_id: uuid.UUID) -> _Subtree:
+    row = await conn.fetchrow(
+        """SELECT ARRAY(SELECT d.id FROM units d WHERE d.path <@ (SELECT a.path FROM units a WHERE a.id = $1)) AS ids,
+                  (SELECT count(*) FROM units) AS total""",
+        unit_id,
+    )
+    ids = list(row["ids"]) or [unit_id]
+    return _Subtree(ids=ids, sparse=len(ids) < max(row["total"], 1) * 0.02)
+
+
+def _where(f: RollFilter, args: list[Any], subtree: _Subtree | None) -> str:
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
@@ -196,15 +218,13 @@ def _where(f: RollFilter, args: list[Any]) -> str:
         conds.append(f"h.category_id = {arg(f.category_id)}")
     if f.ceremony_id is not None:
         conds.append(f"h.ceremony_id = {arg(f.ceremony_id)}")
-    if f.unit_id is not None:
-        # The unit and every unit below it in the local copy of the tree.
-        u = arg(f.unit_id)
-        conds.append(
-            f"""h.unit_id = ANY(array_append(ARRAY(
-                    SELECT d.id FROM units d WHERE d.path <@ (SELECT a.path FROM units a WHERE a.id = {u})), {u}::uuid))"""
-        )
+    if subtree is not None:
+        conds.append(f"h.unit_id = ANY({arg(subtree.ids)}::uuid[])")
     for word in f.words:
-        conds.append(f"h.search LIKE {arg(_like(word))}")
+        if len(word) >= TRIGRAM:
+            conds.append(f"h.search LIKE {arg('%' + _escape(word) + '%')}")
+        else:
+            conds.append(f"(h.search LIKE {arg(_escape(word) + '%')} OR h.search LIKE {arg('% ' + _escape(word) + '%')})")
     return " AND ".join(conds)
 
 
@@ -237,18 +257,27 @@ async def list_honorees(
     conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter, after: RollKey | None, limit: int
 ) -> list[tuple[Honoree, RollKey]]:
     """A page of the roll in Vietnamese reading order; each row with its keyset key."""
+    subtree = await _subtree(conn, f.unit_id) if f.unit_id is not None else None
     args: list[Any] = []
-    where = _where(f, args)
+    where = _where(f, args, subtree)
     if after is not None:
         args.extend(after)
         n = len(args)
         where += f" AND (h.sort_group, h.sort_key, h.award_id) > (${n - 2}::smallint, ${n - 1}, ${n}::uuid)"
     args.append(limit)
-    rows = await conn.fetch(
-        f"""SELECT {_ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
-            WHERE {where} ORDER BY h.sort_group, h.sort_key, h.award_id LIMIT ${len(args)}""",
-        *args,
-    )
+    order = "ORDER BY h.sort_group, h.sort_key, h.award_id"
+    if f.words or (subtree is not None and subtree.sparse):
+        # Found through an index, then sorted. Walking the roll in order and
+        # filtering would read most of it first: a small part of the tree is
+        # spread thinly, and a searched name clusters where the order puts it
+        # (people by given name, after every collective).
+        sql = f"""WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE {where})
+                  SELECT {_ROLL_COLUMNS} FROM m h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                  {order} LIMIT ${len(args)}"""
+    else:
+        sql = f"""SELECT {_ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                  WHERE {where} {order} LIMIT ${len(args)}"""
+    rows = await conn.fetch(sql, *args)
     return [(_honoree(r), (r["sort_group"], r["sort_key"], r["award_id"])) for r in rows]
 
 
@@ -291,8 +320,9 @@ _COUNT_ORDER = "h.year DESC, h.campaign_name, h.category_name, h.form"
 
 
 async def stats(conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter) -> Counts:
+    subtree = await _subtree(conn, f.unit_id) if f.unit_id is not None else None
     args: list[Any] = []
-    where = _where(f, args)
+    where = _where(f, args, subtree)
     rows = await conn.fetch(
         f"SELECT {_COUNT_COLUMNS} FROM honorees h WHERE {where} GROUP BY {_COUNT_GROUP} ORDER BY {_COUNT_ORDER}", *args
     )

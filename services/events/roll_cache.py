@@ -62,6 +62,10 @@ class RollCache:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
+    def live_version(self) -> int | None:
+        """The version, when the LISTEN connection vouches for it; else None."""
+        return self._version if self._live else None
+
     async def version(self) -> int:
         if not self._live:
             self._set(await repository.roll_version(self.pool))

@@ -172,6 +172,9 @@ async def test_answers_carry_an_etag_that_a_change_to_the_roll_renews(path: str,
     first = await anonymous.events.get(path, params=params)
     assert first.status_code == 200
     etag = first.headers["etag"]
+    cached = await anonymous.events.get(path, params=params)  # served from the cache, before the framework
+    assert (cached.status_code, cached.content, cached.headers["etag"]) == (200, first.content, etag)
+    assert cached.headers["content-type"] == first.headers["content-type"]
     again = await anonymous.events.get(path, params=params, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
     await source.grant("Quách Thị Mới")

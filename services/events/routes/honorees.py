@@ -28,7 +28,7 @@ from . import roll_query
 from .roll_query import DESCRIPTIONS
 
 JSON = "application/json"
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar and the fast path add "; charset=utf-8" to text types
 CACHE_CONTROL = "public, no-cache"  # may be stored, but asked again each time: the roll changes within a second
 _encoder = msgspec.json.Encoder()
 

@@ -20,7 +20,7 @@ from ..roll_cache import RollCache
 from . import roll_query
 from .honorees import KIND_LABELS, cached, page_of
 
-HTML = "text/html; charset=utf-8"
+HTML = "text/html"  # with "; charset=utf-8" added on the way out
 PAGE_SIZE = 50
 FILTERS = ("q", "campaign_id", "year", "kind", "unit_id", "category_id", "ceremony_id")
 

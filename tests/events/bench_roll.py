@@ -1,0 +1,154 @@
+"""Search and filters of the honour roll at a million honourees (DESIGN.md:
+p99 under 50 ms). Not a test (pytest does not collect it): run it by hand,
+
+    .venv/bin/python -m tests.events.bench_roll [rows]
+
+It starts its own PostgreSQL from the wheel under a temporary directory,
+applies the events service's migrations, loads `rows` honourees with COPY,
+and times the repository's own queries with random filters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import asyncpg
+
+from services.events import repository
+from services.events.collation import sort_group, sort_key
+from shared import db, devstack
+from shared.text import fold
+
+FAMILIES = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đinh Lương Tạ".split()
+MIDDLES = "Văn Thị Hữu Đức Minh Thanh Ngọc Quốc Xuân Thu Hồng Kim Công Đình Bảo Gia Khánh Phương Anh Tuấn".split()
+GIVENS = ("An Anh Ánh Bảo Bình Chi Cường Dũng Dung Duy Đạt Điệp Giang Hà Hải Hạnh Hiền Hiếu Hoa Hòa Hùng Hương "
+          "Huy Khang Khánh Khoa Lan Linh Loan Long Mai Minh My Nam Nga Ngân Nghĩa Ngọc Nhung Oanh Phong Phúc Phương "
+          "Quân Quang Quyên Sơn Tâm Thắng Thảo Thịnh Thu Thủy Tiến Trang Trí Trung Tú Tuấn Uyên Vân Việt Vinh Xuân Yến").split()
+
+
+async def load(conn: asyncpg.Connection, rows: int) -> dict:
+    rng = random.Random(1)
+    campaigns = [(uuid.uuid4(), f"Phong trào thi đua số {i}", 2015 + i % 11) for i in range(200)]
+    categories = {c[0]: (uuid.uuid4(), uuid.uuid4()) for c in campaigns}
+    await conn.copy_records_to_table(
+        "campaigns", columns=["id", "code", "name", "year", "organizer_unit_id", "status", "categories", "version"],
+        records=[(cid, f"C{i}", name, year, uuid.uuid4(), "open", "[]", 1) for i, (cid, name, year) in enumerate(campaigns)],
+    )
+    # A tree: 10 districts, 50 communes each, 10 organisations each.
+    units, districts = [], []
+    for d in range(10):
+        did = uuid.uuid4()
+        districts.append(did)
+        units.append((did, f"D{d}", f"Huyện ủy {d}", "party_committee", None, did.hex, 1))
+        for c in range(50):
+            cid = uuid.uuid4()
+            units.append((cid, f"D{d}C{c}", f"Đảng ủy xã {d}-{c}", "party_committee", did, f"{did.hex}.{cid.hex}", 1))
+            for o in range(10):
+                oid = uuid.uuid4()
+                units.append((oid, f"D{d}C{c}O{o}", f"Chi bộ thôn {o} xã {d}-{c}", "grassroots_party_org", cid,
+                              f"{did.hex}.{cid.hex}.{oid.hex}", 1))
+    await conn.execute("CREATE TEMP TABLE u_load (id uuid, code text, name text, kind text, parent_id uuid, path text, version int)")
+    await conn.copy_records_to_table("u_load", records=units)
+    await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, path, version) "
+                       "SELECT id, code, name, kind, parent_id, path::ltree, version FROM u_load")
+    leaves = [u for u in units if u[3] == "grassroots_party_org"]
+    started = time.perf_counter()
+    batch = []
+    for _ in range(rows):
+        cid, cname, year = rng.choice(campaigns)
+        unit = rng.choice(leaves)
+        if rng.random() < 0.2:
+            kind, name = "collective", unit[2]
+        else:
+            kind, name = "individual", f"{rng.choice(FAMILIES)} {rng.choice(MIDDLES)} {rng.choice(GIVENS)}"
+        cat = categories[cid][0 if kind == "collective" else 1]
+        batch.append((uuid.uuid4(), 1, "granted", kind, name, unit[0], unit[2], cid, cname, year, cat,
+                      "Tập thể tiêu biểu" if kind == "collective" else "Cá nhân tiêu biểu", "Bằng khen",
+                      f"{rng.randint(1, 9999)}/QĐ-UBND", date(year, 5, 1), sort_group(kind), sort_key(name, kind)))
+        if len(batch) == 50_000:
+            await _copy(conn, batch)
+            batch = []
+    if batch:
+        await _copy(conn, batch)
+    await conn.execute("ANALYZE")
+    print(f"loaded {rows} honourees in {time.perf_counter() - started:.1f} s")
+    return {"campaigns": campaigns, "districts": districts, "communes": [u[0] for u in units if u[4] in districts]}
+
+
+async def _copy(conn: asyncpg.Connection, batch: list[tuple]) -> None:
+    await conn.copy_records_to_table(
+        "honorees",
+        columns=["award_id", "version", "status", "kind", "name", "unit_id", "unit_name", "campaign_id", "campaign_name",
+                 "year", "category_id", "category_name", "form", "decision_number", "decision_date", "sort_group", "sort_key"],
+        records=batch,
+    )
+
+
+async def timed(pool: asyncpg.Pool, label: str, make, runs: int = 60) -> None:
+    times = []
+    for i in range(runs):
+        f, after = make(i)
+        started = time.perf_counter()
+        await repository.list_honorees(pool, f, after, 51)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    print(f"{label:42s} p50 {statistics.median(times):6.1f} ms   p99 {p99:6.1f} ms")
+
+
+async def main(rows: int, keep: str | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="thidua-bench-") as tmp:
+        pg = devstack.LocalPostgres(Path(keep or tmp) / "pg", preferred_port=None)
+        pg.start()
+        try:
+            url = pg.url.rsplit("/", 1)[0] + "/thidua_bench_events"
+            await db.prepare_database(pg.url, url, "events")
+            conn = await asyncpg.connect(url)
+            if keep and await conn.fetchval("SELECT count(*) FROM honorees") == rows:
+                world = {
+                    "campaigns": [tuple(r) for r in await conn.fetch("SELECT id, name, year FROM campaigns")],
+                    "districts": [r[0] for r in await conn.fetch("SELECT id FROM units WHERE parent_id IS NULL")],
+                    "communes": [r[0] for r in await conn.fetch("SELECT id FROM units WHERE nlevel(path) = 2")],
+                }
+            else:
+                world = await load(conn, rows)
+            await conn.close()
+            pool = await db.create_pool(url, 2, 4)
+            rng = random.Random(2)
+            mid = await repository.list_honorees(pool, repository.RollFilter(), None, 1)
+            F = repository.RollFilter
+            await timed(pool, "first page, no filter", lambda i: (F(), None))
+            await timed(pool, "campaign", lambda i: (F(campaign_id=rng.choice(world["campaigns"])[0]), None))
+            await timed(pool, "year", lambda i: (F(year=rng.randint(2015, 2025)), None))
+            await timed(pool, "kind collective", lambda i: (F(kind="collective"), None))
+            await timed(pool, "unit: a district's subtree (~100k)", lambda i: (F(unit_id=rng.choice(world["districts"])), None))
+            await timed(pool, "unit: a commune's subtree (~2k)", lambda i: (F(unit_id=rng.choice(world["communes"])), None))
+            await timed(pool, "q: a common full name", lambda i: (F(words=tuple(fold(
+                f"{rng.choice(FAMILIES)} {rng.choice(MIDDLES)} {rng.choice(GIVENS)}").split())), None))
+            await timed(pool, "q: one given name", lambda i: (F(words=(fold(rng.choice(GIVENS)),)), None))
+            await timed(pool, "q: one letter", lambda i: (F(words=(rng.choice("abcdeghiklmnopqrstuvxy"),)), None))
+            await timed(pool, "q: no match", lambda i: (F(words=(f"zz{i}qx",)), None))
+            await timed(pool, "q + year", lambda i: (F(year=rng.randint(2015, 2025), words=(fold(rng.choice(GIVENS)),)), None))
+            await timed(pool, "q + campaign", lambda i: (F(campaign_id=rng.choice(world["campaigns"])[0],
+                                                           words=(fold(rng.choice(GIVENS)),)), None))
+            deep = mid[0][1]
+            await timed(pool, "a page deep in the roll (cursor)", lambda i: (F(), (1, deep[1][: 3 + i % 3], deep[2])))
+            started = time.perf_counter()
+            await repository.stats(pool, F(year=2020))
+            print(f"{'stats of a year (cached afterwards)':42s} {(time.perf_counter() - started) * 1000:6.1f} ms")
+            await pool.close()
+        finally:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    # [rows] [a directory to keep the loaded database in, for the next run]
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000, sys.argv[2] if len(sys.argv) > 2 else None))
