@@ -69,11 +69,14 @@ async def test_no_private_or_internal_field_in_any_public_answer(
         assert not found, (path, found)
     assert "Tạ Thị Bí Mật" in (await anonymous.events.get("/honorees", params=q)).text
 
-    for path in ("/honorees.csv", "/"):
+    # The page also lists every campaign of the (shared) system in its filter, whose names may hold
+    # any word: there, look for this honouree's private values rather than for field names.
+    values = ["1961", "Bí thư chi bộ", str(grant.nomination_id), str(grant.decision_id), committee_account, ADMIN_PASSWORD]
+    for path, words in (("/honorees.csv", secrets), ("/", values)):
         resp = await anonymous.events.get(path, params=q)
         text = re.sub(r"(?s)<style>.*?</style>", "", resp.content.decode("utf-8-sig"))  # CSS says "position"
         assert "Tạ Thị Bí Mật" in text
-        found = [s for s in secrets if s.lower() in text.lower() and s != "search"]  # the page has a search form
+        found = [s for s in words if s.lower() in text.lower()]
         assert not found, (path, found)
 
     # Nor does the read model hold anything it could leak.
