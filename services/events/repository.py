@@ -126,7 +126,7 @@ async def apply_award_granted(conn: asyncpg.Connection, env: events.Envelope) ->
         d.campaign_id, current["campaign_name"] or nfc(d.campaign_name), current["year"] or d.year,
         d.category_id, current["category_name"] or nfc(d.category_name), nfc(d.form),
         nfc(d.decision_number), d.decision_date, ceremony_id,
-        sort_group(d.kind), sort_key(name, d.kind), env.occurred_at,
+        sort_group(d.kind), sort_key(name, d.kind), d.granted_at or env.occurred_at,
     )
     if changed:
         await bump_version(conn)
