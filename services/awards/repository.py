@@ -535,10 +535,8 @@ async def transition(
             data = _nomination_event(events.NominationWithdrawn, after)
         else:
             assert after.revoked_at is not None
-            data = events.AwardRevoked(
-                award_id=after.id, nomination_id=after.id, revoked_at=after.revoked_at, reason=reason or "",
-                campaign_id=after.campaign_id, category_id=after.category_id,
-            )
+            data = _revoked_event(after.id, revoked_at=after.revoked_at, reason=reason,
+                                  campaign_id=after.campaign_id, category_id=after.category_id)
         await _emit(conn, [(data, after.id, after.version)])
     return after
 
@@ -609,6 +607,15 @@ def _granted_event(row: asyncpg.Record) -> events.AwardGranted:
         nominee_person_id=None if collective else row["nominee_id"],
         campaign_code=row["campaign_code"], category_code=row["category_code"],
         decision_signer=row["decision_signer"], granted_at=row["granted_at"],
+    )
+
+
+def _revoked_event(
+    award_id: uuid.UUID, *, revoked_at: datetime, reason: str | None, campaign_id: uuid.UUID, category_id: uuid.UUID
+) -> events.AwardRevoked:
+    return events.AwardRevoked(
+        award_id=award_id, nomination_id=award_id, revoked_at=revoked_at, reason=reason or "",
+        campaign_id=campaign_id, category_id=category_id,
     )
 
 
