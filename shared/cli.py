@@ -4,6 +4,7 @@
     thidua create-account ...      an account, from the shell (the first admin in production)
     thidua migrate                 apply every service's migrations and stop
     thidua resend SERVICE --since  publish a service's retained events again (reconciliation)
+    thidua republish SERVICE       a fresh state event for everything a service owns (reconciliation)
     thidua import-units FILE       units from a CSV or XLSX file, over HTTP (shared/office.py)
     thidua import-nominations FILE nominations from a CSV or XLSX file, over HTTP
     thidua export-honorees         the public honour roll as CSV for Excel
@@ -269,6 +270,58 @@ async def _resend(url: str, service: str, since: datetime, until: datetime | Non
         await conn.close()
 
 
+# ------------------------------------------------------------------ republish
+def cmd_republish(args: argparse.Namespace) -> int:
+    """The reconciliation path that needs nothing of the broker or the outbox's past.
+
+    The service's snapshot (services/<service>/snapshot.py) restates every
+    aggregate it owns as a new event at the aggregate's current version,
+    written to its outbox `--batch` events per transaction; the relay
+    publishes them. Each consumer applies what it lacks or holds older, and
+    ignores the rest, so running it again changes nothing.
+    """
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        print("thidua: set DATABASE_URL to the PostgreSQL server of the service", file=sys.stderr)
+        return 2
+    if args.batch < 1:
+        print("thidua: --batch must be at least 1", file=sys.stderr)
+        return 2
+    import asyncpg
+
+    try:
+        counts = asyncio.run(_republish(service_database_url(server_url, args.service), args.service, args.batch))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"thidua: cannot reach the {args.service} database: {exc}", file=sys.stderr)
+        return 1
+    for subject, count in sorted(counts.items()):
+        print(f"{count:>9} {subject}")
+    print(f"{sum(counts.values())} {args.service} events written to the outbox for publishing")
+    return 0
+
+
+async def _republish(url: str, service: str, batch: int) -> dict[str, int]:
+    import importlib
+
+    import asyncpg
+
+    from shared import events, outbox
+
+    snapshot = importlib.import_module(f"services.{service}.snapshot").snapshot
+    counts: dict[str, int] = {}
+    read, write = await asyncpg.connect(url), await asyncpg.connect(url)
+    try:
+        async for items in snapshot(read, batch):
+            async with write.transaction():
+                await outbox.emit_many(write, items, producer=service)
+            for data, _, _ in items:
+                counts[events.subject_of(data)] = counts.get(events.subject_of(data), 0) + 1
+    finally:
+        await read.close()
+        await write.close()
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="thidua", description="Emulation campaigns and awards (thi đua – khen thưởng)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -292,6 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     resend.add_argument("--since", required=True, help="ISO 8601 time (UTC when it has no offset)")
     resend.add_argument("--until", help="ISO 8601 time; only events written before it")
     resend.set_defaults(func=cmd_resend)
+
+    republish = sub.add_parser(
+        "republish", help="write a fresh state event for everything a service owns (reconciliation)"
+    )
+    republish.add_argument("service", choices=SERVICES)
+    republish.add_argument("--batch", type=int, default=1000, help="events per transaction (default 1000)")
+    republish.set_defaults(func=cmd_republish)
 
     from shared import office  # import-units, import-nominations, export-honorees: over HTTP
 
