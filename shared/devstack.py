@@ -218,7 +218,12 @@ class ServiceProcess:
     def stop(self, sig: int = signal.SIGINT, timeout: float = 20) -> None:
         if self.proc and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
+                if sig == signal.SIGKILL:
+                    os.killpg(self.proc.pid, sig)
+                else:
+                    # To granian's main process only: it stops its workers gracefully (lifespan
+                    # shutdown runs). A signal to the whole group would interrupt the workers too.
+                    self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
