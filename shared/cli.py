@@ -5,6 +5,7 @@
     thidua migrate                 apply every service's migrations and stop
     thidua resend SERVICE --since  publish a service's retained events again (reconciliation)
     thidua republish SERVICE       a fresh state event for everything a service owns (reconciliation)
+    thidua rebuild events          the honour roll restated from the awards service, stale rows dropped
     thidua import-units FILE       units from a CSV or XLSX file, over HTTP (shared/office.py)
     thidua import-nominations FILE nominations from a CSV or XLSX file, over HTTP
     thidua export-honorees         the public honour roll as CSV for Excel
@@ -271,6 +272,13 @@ async def _resend(url: str, service: str, since: datetime, until: datetime | Non
 
 
 # ------------------------------------------------------------------ republish
+def _batch_size(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def cmd_republish(args: argparse.Namespace) -> int:
     """The reconciliation path that needs nothing of the broker or the outbox's past.
 
@@ -283,9 +291,6 @@ def cmd_republish(args: argparse.Namespace) -> int:
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:
         print("thidua: set DATABASE_URL to the PostgreSQL server of the service", file=sys.stderr)
-        return 2
-    if args.batch < 1:
-        print("thidua: --batch must be at least 1", file=sys.stderr)
         return 2
     import asyncpg
 
@@ -322,6 +327,58 @@ async def _republish(url: str, service: str, batch: int) -> dict[str, int]:
     return counts
 
 
+# ------------------------------------------------------------------ rebuild
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """The honour roll and its campaigns confirmed row by row from the awards service.
+
+    Every row is marked unconfirmed (version 0, still shown), the awards
+    service republishes, and once the events service has applied all of it,
+    what no event confirmed (an award the source does not have) is dropped.
+    """
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        print("thidua: set DATABASE_URL to the PostgreSQL server of the services", file=sys.stderr)
+        return 2
+    import asyncpg
+
+    try:
+        return asyncio.run(_rebuild_events(server_url, args.batch, args.timeout))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"thidua: cannot reach the databases: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _rebuild_events(server_url: str, batch: int, timeout: float) -> int:
+    import asyncpg
+
+    from services.events import snapshot
+
+    roll = await asyncpg.connect(service_database_url(server_url, "events"))
+    awards = await asyncpg.connect(service_database_url(server_url, "awards"))
+    try:
+        pending = await snapshot.begin_rebuild(roll)
+        print(f"{pending} roll rows to confirm", flush=True)
+        since = await awards.fetchval("SELECT clock_timestamp()")
+        counts = await _republish(service_database_url(server_url, "awards"), "awards", batch)
+        print(f"{sum(counts.values())} awards events written to the outbox for publishing", flush=True)
+        ids = [r["id"] for r in await awards.fetch("SELECT id FROM outbox WHERE created_at >= $1", since)]
+        deadline = time.monotonic() + timeout
+        while (applied := await roll.fetchval(
+            "SELECT count(*) FROM inbox WHERE consumer = 'events-awards' AND event_id = ANY($1::uuid[])", ids
+        )) < len(ids):
+            if time.monotonic() > deadline:
+                print(f"thidua: the events service applied {applied} of {len(ids)} events within {timeout:g}s;"
+                      " nothing was dropped (unconfirmed rows are still shown): run it again", file=sys.stderr)
+                return 1
+            await asyncio.sleep(0.5)
+        rows, campaigns = await snapshot.finish_rebuild(roll)
+    finally:
+        await roll.close()
+        await awards.close()
+    print(f"roll rebuilt: {rows} rows and {campaigns} campaigns the awards service does not have were dropped")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="thidua", description="Emulation campaigns and awards (thi đua – khen thưởng)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -350,8 +407,14 @@ def main(argv: list[str] | None = None) -> int:
         "republish", help="write a fresh state event for everything a service owns (reconciliation)"
     )
     republish.add_argument("service", choices=SERVICES)
-    republish.add_argument("--batch", type=int, default=1000, help="events per transaction (default 1000)")
+    republish.add_argument("--batch", type=_batch_size, default=1000, help="events per transaction (default 1000)")
     republish.set_defaults(func=cmd_republish)
+
+    rebuild = sub.add_parser("rebuild", help="restate a read model from its source, dropping rows it does not have")
+    rebuild.add_argument("service", choices=("events",))
+    rebuild.add_argument("--batch", type=_batch_size, default=1000, help="events per transaction (default 1000)")
+    rebuild.add_argument("--timeout", type=float, default=600, help="seconds to wait for the events service to apply them")
+    rebuild.set_defaults(func=cmd_rebuild)
 
     from shared import office  # import-units, import-nominations, export-honorees: over HTTP
 

@@ -13,7 +13,7 @@ import asyncpg
 
 from shared import events
 
-from .repository import _ceremony_event
+from .repository import _ceremony_event, bump_version
 
 Item = tuple[events.EventData, object, int]
 
@@ -36,3 +36,30 @@ async def snapshot(conn: asyncpg.Connection, batch: int = 1000) -> AsyncIterator
         )
         while rows := await cursor.fetch(batch):
             yield [ceremony_state(r) for r in rows]
+
+
+# ------------------------------------------------------------------ rebuild
+# `thidua rebuild events`: the roll and its campaigns restated from the awards
+# service, including what `republish` alone cannot mend (a row whose award
+# the source no longer has, a row corrupted at its current version). Rows are
+# not emptied first: the roll stays up, and each honouree keeps the ceremony
+# that presented it (a stamp the awards service does not know of).
+async def begin_rebuild(conn: asyncpg.Connection) -> int:
+    """Mark every row of the roll and every campaign unconfirmed (version 0): any restated event is newer.
+
+    Returns how many roll rows await confirmation.
+    """
+    async with conn.transaction():
+        await conn.execute("UPDATE campaigns SET version = 0 WHERE version <> 0")
+        status = await conn.execute("UPDATE honorees SET version = 0 WHERE version <> 0")
+    return int(status.split()[-1])
+
+
+async def finish_rebuild(conn: asyncpg.Connection) -> tuple[int, int]:
+    """After the restated events were applied: drop what the source did not confirm. (roll rows, campaigns)."""
+    async with conn.transaction():
+        rows = int((await conn.execute("DELETE FROM honorees WHERE version = 0")).split()[-1])
+        campaigns = int((await conn.execute("DELETE FROM campaigns WHERE version = 0")).split()[-1])
+        if rows or campaigns:
+            await bump_version(conn)
+    return rows, campaigns

@@ -23,21 +23,22 @@ import pytest
 
 from tests.awards.helpers import approve, campaign, category, decide, nominate, person_here, unit_here
 from services.events.repository import bump_version
+from shared import events
 from tests.support import Api, Stack, eventually, in_copy
 
 THIDUA = Path(sys.executable).parent / "thidua"
 UNIT_COPY = "SELECT id, code, name, kind, parent_id, path::text AS path, version FROM units"
 # Who consumes what each service publishes (services/*/app.py).
-CONSUMERS = {"units": {"awards": ["awards-units"], "events": ["events-units"]}, "awards": {"events": ["events-awards"]}}
+CONSUMERS = {"units": {"awards": ["awards-units"], "events": ["events-units"]}, "awards": {"events": ["events-awards"]}, "events": {}}
 
 
-async def republish(stack: Stack, service: str) -> str:
+async def republish(stack: Stack, service: str, *args: str) -> str:
     """Run `thidua republish SERVICE`, and wait until every consumer has taken in what it wrote."""
     async with db(stack, service) as conn:
         since: datetime = await conn.fetchval("SELECT clock_timestamp()")
     env = {**os.environ, "DATABASE_URL": stack.database_url}
     proc = await asyncio.create_subprocess_exec(
-        str(THIDUA), "republish", service, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        str(THIDUA), "republish", service, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode == 0, err.decode()
@@ -190,9 +191,9 @@ async def test_republish_restores_what_a_broker_that_lost_data_never_delivered(
         return (await admin.events.get("/honorees", params={"campaign_id": world.campaign["id"]})).status_code == 404
     await eventually(gone)
 
-    out = await republish(stack, "units")
+    out = await republish(stack, "units", "--batch", "2")  # several transactions, parents in earlier ones
     assert "units.person.updated" in out and "units.unit.renamed" in out, out
-    out = await republish(stack, "awards")
+    out = await republish(stack, "awards", "--batch", "2")
     assert "awards.award.granted" in out and "awards.campaign.updated" in out, out
 
     await assert_copies_match_sources(stack, admin, world.campaign["id"])
@@ -259,3 +260,67 @@ async def test_a_revoked_award_republished_stays_off_the_roll(stack: Stack, admi
 
 async def _roll_ids_are(api: Api, campaign_id: str, ids: set[str]) -> bool:
     return {h["award_id"] for h in await roll(api, campaign_id)} == ids
+
+
+async def test_rebuild_drops_what_the_source_does_not_have_and_keeps_ceremonies(
+    stack: Stack, admin: Api, committee: Api
+) -> None:
+    world = await granted(admin, committee)
+    resp = await committee.events.post("/ceremonies", json={
+        "title": "Lễ trao tặng Đối soát", "held_on": "2025-12-30", "venue": "Hội trường tỉnh",
+        "host_unit_id": world.root["id"], "campaign_ids": [world.campaign["id"]]})
+    assert resp.status_code == 201, resp.text
+    ceremony = resp.json()
+    held = await committee.events.post(f"/ceremonies/{ceremony['id']}/hold")
+    assert held.status_code == 200, held.text
+    await eventually(lambda: _ceremony_on_roll(admin, world.campaign["id"], ceremony["id"]))
+
+    # A roll restored from an old backup: a row and a campaign the source does not have, a row changed in place.
+    phantom, phantom_campaign = uuid.uuid4(), uuid.uuid4()
+    async with db(stack, "events") as conn:
+        await conn.execute(
+            """INSERT INTO campaigns (id, code, name, year, organizer_unit_id, status, version)
+               VALUES ($1, 'PT-MA', 'Phong trào không còn', 2020, $2, 'closed', 3)""",
+            phantom_campaign, uuid.UUID(world.root["id"]))
+        await conn.execute(
+            """INSERT INTO honorees (award_id, version, status, kind, name, unit_id, unit_name, campaign_id,
+                                     campaign_name, year, category_id, category_name, form, decision_number,
+                                     decision_date, sort_group, sort_key)
+               SELECT $1, 1, 'granted', kind, 'Người không có thật', unit_id, unit_name, campaign_id, campaign_name,
+                      year, category_id, category_name, form, decision_number, decision_date, sort_group, sort_key
+               FROM honorees WHERE award_id = $2""",
+            phantom, uuid.UUID(world.award_ids[0]))
+        await conn.execute("UPDATE honorees SET name = 'Sai tên' WHERE award_id = $1", uuid.UUID(world.award_ids[1]))
+        await bump_version(conn)
+    assert len(await roll(admin, world.campaign["id"])) == 3
+
+    env = {**os.environ, "DATABASE_URL": stack.database_url}
+    proc = await asyncio.create_subprocess_exec(
+        str(THIDUA), "rebuild", "events", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert "roll rebuilt" in out.decode(), out
+
+    await assert_copies_match_sources(stack, admin, world.campaign["id"])
+    assert all(h["ceremony"] and h["ceremony"]["id"] == ceremony["id"] for h in await roll(admin, world.campaign["id"]))
+    async with db(stack, "events") as conn:
+        assert await conn.fetchval("SELECT count(*) FROM honorees WHERE award_id = $1", phantom) == 0
+        assert await conn.fetchval("SELECT count(*) FROM campaigns WHERE id = $1", phantom_campaign) == 0
+        assert await conn.fetchval("SELECT count(*) FROM honorees WHERE version = 0") == 0
+
+    # The events service restates its ceremonies too (nothing consumes them yet): held, with what it presented.
+    out = await republish(stack, "events")
+    assert "events.ceremony.held" in out, out
+    async with db(stack, "events") as conn:
+        payload = await conn.fetchval(
+            "SELECT payload FROM outbox WHERE subject = 'events.ceremony.held' AND convert_from(payload, 'UTF8')::jsonb"
+            " #>> '{data,id}' = $1 ORDER BY seq DESC LIMIT 1", ceremony["id"])
+    restated = events.decode(payload)
+    assert isinstance(restated.data, events.CeremonyHeld)
+    assert (restated.version, restated.data.honoree_count) == (2, 2)
+
+
+async def _ceremony_on_roll(api: Api, campaign_id: str, ceremony_id: str) -> bool:
+    shown = await roll(api, campaign_id)
+    return bool(shown) and all(h["ceremony"] and h["ceremony"]["id"] == ceremony_id for h in shown)
