@@ -8,6 +8,7 @@ answers keyed by the version are never served stale for long.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -202,7 +203,8 @@ async def _subtree(conn: asyncpg.Connection | asyncpg.Pool, unit_id: uuid.UUID) 
     return _Subtree(ids=ids, sparse=len(ids) < max(row["total"], 1) * 0.02)
 
 
-def _where(f: RollFilter, args: list[Any], subtree: _Subtree | None) -> str:
+def _where(f: RollFilter, args: list[Any], subtree: _Subtree | None, words: tuple[str, ...] | None = None) -> str:
+    """The roll's conditions on `h`: the filters and `words` (by default every word of the query)."""
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
@@ -220,7 +222,7 @@ def _where(f: RollFilter, args: list[Any], subtree: _Subtree | None) -> str:
         conds.append(f"h.ceremony_id = {arg(f.ceremony_id)}")
     if subtree is not None:
         conds.append(f"h.unit_id = ANY({arg(subtree.ids)}::uuid[])")
-    for word in f.words:
+    for word in f.words if words is None else words:
         if len(word) >= TRIGRAM:
             conds.append(f"h.search LIKE {arg('%' + _escape(word) + '%')}")
         else:
@@ -228,10 +230,15 @@ def _where(f: RollFilter, args: list[Any], subtree: _Subtree | None) -> str:
     return " AND ".join(conds)
 
 
+def _has_filters(f: RollFilter) -> bool:
+    return any(v is not None for v in (f.campaign_id, f.year, f.unit_id, f.kind, f.category_id, f.ceremony_id))
+
+
 _ROLL_COLUMNS = """h.award_id, h.kind, h.name, h.unit_id, h.unit_name, h.campaign_id, h.campaign_name, h.year,
     h.category_id, h.category_name, h.form, h.decision_number, h.decision_date,
     h.ceremony_id, c.title AS ceremony_title, c.held_on AS ceremony_held_on, c.venue AS ceremony_venue,
     h.sort_group, h.sort_key"""
+_ORDER = "ORDER BY h.sort_group, h.sort_key, h.award_id"
 
 RollKey = tuple[int, str, uuid.UUID]
 
@@ -253,32 +260,234 @@ def _honoree(r: asyncpg.Record) -> Honoree:
     )
 
 
+def _after(args: list[Any], after: RollKey | None, alias: str = "h") -> str:
+    if after is None:
+        return ""
+    args.extend(after)
+    n = len(args)
+    return f" AND ({alias}.sort_group, {alias}.sort_key, {alias}.award_id) > (${n - 2}::smallint, ${n - 1}, ${n}::uuid)"
+
+
 async def list_honorees(
-    conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter, after: RollKey | None, limit: int
+    conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter, after: RollKey | None, limit: int, *, plan: str | None = None
 ) -> list[tuple[Honoree, RollKey]]:
-    """A page of the roll in Vietnamese reading order; each row with its keyset key."""
+    """A page of the roll in Vietnamese reading order; each row with its keyset key.
+
+    `plan` forces one way of reading a q= search (tests compare them); by
+    default the cheapest is chosen.
+    """
     subtree = await _subtree(conn, f.unit_id) if f.unit_id is not None else None
+    if f.words:
+        rows = await _search(conn, f, subtree, after, limit, plan)
+    else:
+        args: list[Any] = []
+        where = _where(f, args, subtree) + _after(args, after)
+        args.append(limit)
+        if subtree is not None and subtree.sparse:
+            # Found through the unit index, then sorted: walking the roll in order
+            # would read most of it first, a small part of the tree being spread thinly.
+            sql = f"""WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE {where})
+                      SELECT {_ROLL_COLUMNS} FROM m h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                      {_ORDER} LIMIT ${len(args)}"""
+        else:
+            sql = f"""SELECT {_ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                      WHERE {where} {_ORDER} LIMIT ${len(args)}"""
+        rows = await conn.fetch(sql, *args)
+    return [(_honoree(r), (r["sort_group"], r["sort_key"], r["award_id"])) for r in rows]
+
+
+# ------------------------------------------------------------ q= searches
+# A q= word is looked up in the dictionary of the roll's words (roll_tokens:
+# the words it is part of, or starts, when it is short); each of those words'
+# honourees is a range of roll_words in the roll's order. A search is then read
+# one of four ways, whichever is cheapest by the counts below:
+#
+#   rare     a word with fewer than RARE honourees: all of them, then sorted;
+#   filter   filters that leave fewer than FEW_FILTERED rows: all of those, then sorted;
+#   streams  the first `limit` rows of each of the rarest word's ranges, in
+#            order, checked against the rest of the query; the union sorted;
+#   sort     the trigram index and the filters' indexes together, every match sorted.
+#
+# Every plan returns the same rows; the choice only changes the time.
+RARE = 5000
+FEW_FILTERED = 3000
+PLANS = ("rare", "filter", "streams", "sort")
+_STATS_SECONDS = 60.0
+
+
+@dataclass(slots=True)
+class _WordStats:
+    """roll_words' word frequencies as ANALYZE last saw them (cached per process)."""
+
+    read_at: float = -1e9
+    freqs: dict[str, float] | None = None
+    floor: float = 0.0  # the frequency of a word too rare to be among the common ones
+    words: float = 0.0  # rows of roll_words
+    honorees: float = 0.0
+
+
+_word_stats = _WordStats()
+
+
+async def _stats(conn: asyncpg.Connection | asyncpg.Pool) -> _WordStats:
+    now = time.monotonic()
+    if now - _word_stats.read_at < _STATS_SECONDS:
+        return _word_stats
+    row = await conn.fetchrow(
+        """SELECT (SELECT reltuples FROM pg_class WHERE oid = 'roll_words'::regclass) AS words,
+                  (SELECT reltuples FROM pg_class WHERE oid = 'honorees'::regclass) AS honorees,
+                  s.most_common_vals::text::text[] AS vals, s.most_common_freqs AS freqs
+           FROM (SELECT 1) one LEFT JOIN pg_stats s
+                ON s.schemaname = current_schema() AND s.tablename = 'roll_words' AND s.attname = 'word'"""
+    )
+    _word_stats.read_at = now
+    _word_stats.words = max(float(row["words"]), 0.0)
+    _word_stats.honorees = max(float(row["honorees"]), 0.0)
+    if row["vals"]:
+        _word_stats.freqs = dict(zip(row["vals"], row["freqs"], strict=True))
+        _word_stats.floor = min(row["freqs"]) / 2
+    else:
+        _word_stats.freqs = None
+    return _word_stats
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    word: str
+    tokens: list[str]  # the roll's words it matches
+    rows: float  # its honourees: exact below RARE, else estimated
+
+
+async def _words(conn: asyncpg.Connection | asyncpg.Pool, words: tuple[str, ...]) -> list[_Word]:
+    patterns = [("%" + _escape(w) + "%") if len(w) >= TRIGRAM else (_escape(w) + "%") for w in words]
+    rows = await conn.fetch(
+        """SELECT x.tokens,
+                  (SELECT count(*) FROM (SELECT 1 FROM roll_words w WHERE w.word = ANY(x.tokens) LIMIT $2) s) AS n
+           FROM unnest($1::text[]) WITH ORDINALITY AS p (pattern, i)
+           CROSS JOIN LATERAL (SELECT coalesce(array_agg(t.token ORDER BY t.token), '{}') AS tokens
+                               FROM roll_tokens t WHERE t.token LIKE p.pattern) x
+           ORDER BY p.i""",
+        patterns, RARE,
+    )
+    stats = await _stats(conn) if any(r["n"] >= RARE for r in rows) else None
+    found = []
+    for word, r in zip(words, rows, strict=True):
+        n = float(r["n"])
+        if stats is not None and n >= RARE and stats.freqs is not None:
+            n = max(n, stats.words * sum(stats.freqs.get(t, stats.floor) for t in r["tokens"]))
+        found.append(_Word(word, r["tokens"], n))
+    return found
+
+
+async def _search(
+    conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter, subtree: _Subtree | None, after: RollKey | None,
+    limit: int, plan: str | None,
+) -> list[asyncpg.Record]:
+    words = await _words(conn, f.words)
+    if any(w.rows == 0 for w in words):
+        return []  # a word that is nowhere on the roll
+    driver = min(words, key=lambda w: (w.rows, len(w.tokens)))
+    others = tuple(w.word for w in words if w is not driver)
+    if plan is None:
+        plan = await _choose(conn, f, subtree, words, driver, limit)
     args: list[Any] = []
-    where = _where(f, args, subtree)
-    if after is not None:
-        args.extend(after)
-        n = len(args)
-        where += f" AND (h.sort_group, h.sort_key, h.award_id) > (${n - 2}::smallint, ${n - 1}, ${n}::uuid)"
-    args.append(limit)
-    order = "ORDER BY h.sort_group, h.sort_key, h.award_id"
-    if f.words or (subtree is not None and subtree.sparse):
-        # Found through an index, then sorted. Walking the roll in order and
-        # filtering would read most of it first: a small part of the tree is
-        # spread thinly, and a searched name clusters where the order puts it
-        # (people by given name, after every collective).
+    if plan == "rare":
+        args.append(driver.tokens)
+        cursor = _after(args, after, "w") + _kind(args, f)
+        where = _where(f, args, subtree, others)
+        args.append(limit)
+        sql = f"""WITH m AS MATERIALIZED (SELECT DISTINCT w.award_id FROM roll_words w
+                                          WHERE w.word = ANY($1::text[]){cursor})
+                  SELECT {_ROLL_COLUMNS} FROM m JOIN honorees h ON h.award_id = m.award_id
+                  LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                  WHERE {where} {_ORDER} LIMIT ${len(args)}"""
+    elif plan == "streams":
+        args.append(driver.tokens)
+        cursor = _after(args, after, "w") + _kind(args, f)
+        where = _where(f, args, subtree, others)
+        args.append(limit)
+        # For each of the driver's words, its first `limit` honourees in the
+        # roll's order that pass the rest of the query: the page is among them.
+        sql = f"""SELECT {_ROLL_COLUMNS} FROM (
+                      SELECT DISTINCT ON (h.sort_group, h.sort_key, h.award_id) h.*
+                      FROM unnest($1::text[]) AS t (word)
+                      CROSS JOIN LATERAL (
+                          SELECT h.* FROM roll_words w JOIN honorees h ON h.award_id = w.award_id
+                          WHERE w.word = t.word{cursor} AND {where}
+                          ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT ${len(args)}) h
+                      {_ORDER} LIMIT ${len(args)}) h
+                  LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                  {_ORDER}"""
+    elif plan == "filter":
+        where = _where(RollFilter(**{**_filter_fields(f), "words": ()}), args, subtree) + _after(args, after)
+        match = _where(RollFilter(words=f.words), args, None)
+        args.append(limit)
         sql = f"""WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE {where})
                   SELECT {_ROLL_COLUMNS} FROM m h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
-                  {order} LIMIT ${len(args)}"""
+                  WHERE {match} {_ORDER} LIMIT ${len(args)}"""
+    elif plan == "sort":
+        where = _where(f, args, subtree) + _after(args, after)
+        args.append(limit)
+        sql = f"""WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE {where})
+                  SELECT {_ROLL_COLUMNS} FROM m h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                  {_ORDER} LIMIT ${len(args)}"""
     else:
-        sql = f"""SELECT {_ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
-                  WHERE {where} {order} LIMIT ${len(args)}"""
-    rows = await conn.fetch(sql, *args)
-    return [(_honoree(r), (r["sort_group"], r["sort_key"], r["award_id"])) for r in rows]
+        raise ValueError(f"no plan {plan!r}")
+    return await conn.fetch(sql, *args)
+
+
+def _kind(args: list[Any], f: RollFilter) -> str:
+    """The kind filter as part of the word index's range (sort_group is its second column)."""
+    if f.kind is None:
+        return ""
+    args.append(sort_group(f.kind))
+    return f" AND w.sort_group = ${len(args)}::smallint"
+
+
+def _filter_fields(f: RollFilter) -> dict[str, Any]:
+    return {name: getattr(f, name) for name in ("campaign_id", "year", "unit_id", "kind", "category_id", "ceremony_id")}
+
+
+async def _choose(
+    conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter, subtree: _Subtree | None, words: list[_Word],
+    driver: _Word, limit: int,
+) -> str:
+    if driver.rows < RARE:
+        return "rare"
+    total = max((await _stats(conn)).honorees, driver.rows)
+    filtered = total
+    if _has_filters(f):
+        args: list[Any] = []
+        where = _where(RollFilter(**{**_filter_fields(f), "words": ()}), args, subtree)
+        args.append(FEW_FILTERED)
+        counted = await conn.fetchval(
+            f"SELECT count(*) FROM (SELECT 1 FROM honorees h WHERE {where} LIMIT ${len(args)}) s", *args)
+        if counted < FEW_FILTERED:
+            return "filter"
+        filtered = max(float(counted), total * _filter_share(f))
+    # The share of the driver's rows that pass the rest of the query (as if independent);
+    # the kind is part of the ranges read, not a filter on them.
+    share = min(filtered / total / (0.5 if f.kind is not None else 1.0), 1.0)
+    for w in words:
+        if w is not driver:
+            share *= min(w.rows / total, 1.0)
+    streams = min(len(driver.tokens) * limit / max(share, 1e-9), driver.rows)  # rows read in order
+    matches = driver.rows * share  # rows the sort would read and order
+    # Both read their rows from the heap; the sort also pays for its bitmaps
+    # (worth about 3000 rows), and wins when few rows match.
+    return "streams" if streams <= 3000 + 2 * matches else "sort"
+
+
+def _filter_share(f: RollFilter) -> float:
+    """A rough share of the roll that broad filters leave (only for choosing a plan)."""
+    share = 1.0
+    if f.year is not None:
+        share *= 0.1
+    if f.kind is not None:
+        share *= 0.5
+    if f.unit_id is not None:
+        share *= 0.1
+    return share
 
 
 async def iter_honorees(pool: asyncpg.Pool, f: RollFilter, batch: int = 2000) -> AsyncIterator[list[Honoree]]:

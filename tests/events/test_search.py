@@ -1,0 +1,166 @@
+"""q= searches read through the roll's word index (roll_words): every way the
+repository may read a search gives exactly the rows the rule names, in the
+roll's order, page by page; the index follows every change of the roll
+(grant, revoke, re-grant, unit rename) in the same transaction.
+
+The rule: a word of 3+ letters matches a word of the name or unit that
+contains it, a shorter one a word that starts with it; case and diacritics
+are ignored; every word of the query must match."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from services.events import repository
+from services.events.collation import sort_group, sort_key
+from shared import events
+from shared.text import fold
+from tests.events.conftest import Bus, Source, new_source, settle, whole_roll
+from tests.support import Api, Stack, eventually
+
+FAMILIES = ["Nguyễn", "Trần", "Lê", "Đặng", "Dương", "Hoàng", "Huỳnh"]
+MIDDLES = ["Văn", "Thị", "Hữu", "Ngọc", ""]
+GIVENS = ["An", "Anh", "Ánh", "Ân", "Bình", "Yến", "Uyên", "Nguyên", "Đạt", "Dạt", "Lan", "Hà", "Tân"]
+UNITS = ["Chi bộ Thôn 3", "Chi bộ Thôn 10", "Đoàn xã An Bình", "Công đoàn Trường Tiểu học Yên Lãng"]
+
+
+@pytest.fixture(scope="module")
+async def roll(bus: Bus, stack: Stack) -> Source:
+    """One campaign of ~120 honourees whose names and units share words and parts of words."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=stack.url("events"), timeout=30) as client:
+        source = await new_source(bus, client, year=2022)
+        rng = random.Random(11)
+        units = {name: uuid.uuid4() for name in UNITS}
+        for _ in range(100):
+            name = " ".join(w for w in (rng.choice(FAMILIES), rng.choice(MIDDLES), rng.choice(GIVENS)) if w)
+            unit = rng.choice(UNITS)
+            await source.grant(name, unit_id=units[unit], unit_name=unit)
+        for unit in UNITS:
+            await source.grant(unit, kind="collective", unit_id=units[unit], unit_name=unit)
+        await settle(client, source, timeout=15)
+    return source
+
+
+@pytest.fixture
+async def pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(stack.db_url("events"), min_size=1, max_size=2)
+    yield pool
+    await pool.close()
+
+
+def matches(words: tuple[str, ...], name: str, unit_name: str) -> bool:
+    tokens = fold(f"{name} {unit_name}").split()
+    return all(
+        any((w in t) if len(w) >= repository.TRIGRAM else t.startswith(w) for t in tokens) for w in words
+    )
+
+
+def expected(source: Source, q: str) -> list[str]:
+    """The award ids the rule finds in this campaign, in the roll's order."""
+    words = tuple(dict.fromkeys(fold(q).split()))
+    found = [
+        (sort_group(d.kind), sort_key(d.name, d.kind), str(d.award_id))
+        for _, d in source.awards.values()
+        if d is not None and matches(words, d.name, source.unit_names.get(d.unit_id, d.unit_name))
+    ]
+    return [award_id for *_, award_id in sorted(found)]
+
+
+QUERIES = [
+    "an", "a", "AN", "ân", "anh", "yen", "yến", "uye", "nguyen", "nguyên", "ng", "n", "d", "đ", "dat", "đạt",
+    "thon 3", "thon 10", "3", "1", "10", "chi bo", "an binh", "le an", "van an", "thi yen", "hoang yen xa",
+    "tieu hoc yen", "t", "ta", "tan", "an an", "ngu ye", "zzz", "a zzz", "y l", "truong lang",
+]
+
+
+@pytest.mark.parametrize("plan", repository.PLANS)
+async def test_every_plan_finds_what_the_rule_names_page_by_page(roll: Source, pool: asyncpg.Pool, plan: str) -> None:
+    f = repository.RollFilter
+    for q in QUERIES:
+        words = tuple(dict.fromkeys(fold(q).split()))
+        want = expected(roll, q)
+        for limit in (3, 50):
+            got, after = [], None
+            while True:
+                page = await repository.list_honorees(pool, f(campaign_id=roll.campaign_id, words=words), after, limit,
+                                                      plan=plan)
+                got += [str(h.award_id) for h, _ in page]
+                if len(page) < limit:
+                    break
+                after = page[-1][1]
+            assert got == want, (plan, q, limit)
+
+
+async def test_the_roll_answers_as_every_plan_does(roll: Source, anonymous: Api) -> None:
+    for q in QUERIES:
+        rows = await whole_roll(anonymous.events, campaign_id=str(roll.campaign_id), q=q)
+        assert [r["award_id"] for r in rows] == expected(roll, q), q
+
+
+async def test_without_a_filter_a_search_spans_every_campaign(roll: Source, bus: Bus, anonymous: Api) -> None:
+    marker = f"Quyen{uuid.uuid4().hex[:6]}"  # a word no one else has
+    other = await new_source(bus, anonymous.events, year=2018)
+    first = await roll.grant(f"Nguyễn Thị {marker}")
+    second = await other.grant(f"Trần Văn {marker}", kind="individual")
+    await settle(anonymous.events, roll)
+    await settle(anonymous.events, other)
+    for q in (marker, marker[:5], fold(marker)[2:9], f"{marker} nguyen"):
+        rows = await whole_roll(anonymous.events, q=q)
+        want = {first.award_id, second.award_id} if "nguyen" not in q else {first.award_id}
+        assert {r["award_id"] for r in rows} == {str(a) for a in want}, q
+
+
+async def test_revoked_not_found_and_found_again_when_granted_anew(source: Source, bus: Bus, anonymous: Api) -> None:
+    marker = f"Khoa{uuid.uuid4().hex[:6]}"
+    granted = await source.grant(f"Phan Văn {marker}")
+    await settle(anonymous.events, source)
+    assert [r["name"] for r in await whole_roll(anonymous.events, q=marker)] == [f"Phan Văn {marker}"]
+    await source.revoke(granted.award_id)
+    await settle(anonymous.events, source)
+    assert await whole_roll(anonymous.events, q=marker) == []
+    assert await whole_roll(anonymous.events, q=f"phan {marker[:2]}", campaign_id=str(source.campaign_id)) == []
+    await bus.send(source.record_grant(granted, version=3))  # granted again (a newer version)
+    await settle(anonymous.events, source)
+    assert [r["name"] for r in await whole_roll(anonymous.events, q=marker)] == [f"Phan Văn {marker}"]
+
+
+async def test_a_unit_renamed_is_found_by_its_new_words_only(stack: Stack, source: Source, bus: Bus, anonymous: Api) -> None:
+    unit_id = uuid.uuid4()
+    old, new = f"Đoàn xã Cũ{uuid.uuid4().hex[:4]}", f"Đoàn phường Mới{uuid.uuid4().hex[:4]}"
+    state = dict(id=unit_id, code=f"U-{uuid.uuid4().hex[:8]}", kind="mass_organization", parent_id=None)
+    await bus.publish(events.UnitCreated(name=old, **state), aggregate_id=unit_id, version=1, producer="units")
+    granted = await source.grant("Lê Thị Hạnh", unit_id=unit_id, unit_name=old)
+    await settle(anonymous.events, source)
+    assert [r["award_id"] for r in await whole_roll(anonymous.events, q=fold(old).split()[-1])] == [str(granted.award_id)]
+
+    await bus.publish(events.UnitRenamed(name=new, **state), aggregate_id=unit_id, version=2, producer="units")
+    source.unit_names[unit_id] = new
+    await settle(anonymous.events, source)
+
+    async def renamed() -> bool:
+        return [r["award_id"] for r in await whole_roll(anonymous.events, q=f"hanh {fold(new).split()[-1]}")] == [
+            str(granted.award_id)
+        ]
+
+    await eventually(renamed)
+    assert await whole_roll(anonymous.events, q=fold(old).split()[-1]) == []
+    assert await whole_roll(anonymous.events, q=f"hanh xa {fold(old).split()[-1][:5]}") == []
+
+
+async def test_the_word_index_is_exactly_what_the_roll_implies(roll: Source, pool: asyncpg.Pool) -> None:
+    """After every change above: no word missing, none left over, every word in the dictionary."""
+    async with pool.acquire() as conn:
+        derived = """SELECT w, h.sort_group, h.sort_key, h.award_id
+                     FROM honorees h, unnest(roll_words_of(h.search)) AS w WHERE h.status = 'granted'"""
+        stored = "SELECT word, sort_group, sort_key, award_id FROM roll_words"
+        assert await conn.fetch(f"{derived} EXCEPT ALL {stored}") == []
+        assert await conn.fetch(f"{stored} EXCEPT ALL {derived}") == []
+        assert await conn.fetchval("SELECT count(*) FROM roll_words w WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM roll_tokens t WHERE t.token = w.word)") == 0
