@@ -310,7 +310,7 @@ async def list_honorees(
 #
 # Every plan returns the same rows; the choice only changes the time.
 RARE = 5000
-FEW_FILTERED = 3000
+FEW_FILTERED = 10_000
 PLANS = ("rare", "filter", "streams", "sort")
 _STATS_SECONDS = 60.0
 
@@ -456,14 +456,15 @@ async def _choose(
         return "rare"
     total = max((await _stats(conn)).honorees, driver.rows)
     filtered = total
+    costs: dict[str, float] = {}
     if _has_filters(f):
         args: list[Any] = []
-        where = _where(RollFilter(**{**_filter_fields(f), "words": ()}), args, subtree)
+        where = _where(RollFilter(**_filter_fields(f)), args, subtree)
         args.append(FEW_FILTERED)
         counted = await conn.fetchval(
             f"SELECT count(*) FROM (SELECT 1 FROM honorees h WHERE {where} LIMIT ${len(args)}) s", *args)
         if counted < FEW_FILTERED:
-            return "filter"
+            costs["filter"] = float(counted)  # every row the filters leave, read and checked
         filtered = max(float(counted), total * _filter_share(f))
     # The share of the driver's rows that pass the rest of the query (as if independent);
     # the kind is part of the ranges read, not a filter on them.
@@ -471,11 +472,12 @@ async def _choose(
     for w in words:
         if w is not driver:
             share *= min(w.rows / total, 1.0)
-    streams = min(len(driver.tokens) * limit / max(share, 1e-9), driver.rows)  # rows read in order
-    matches = driver.rows * share  # rows the sort would read and order
-    # Both read their rows from the heap; the sort also pays for its bitmaps
-    # (worth about 3000 rows), and wins when few rows match.
-    return "streams" if streams <= 3000 + 2 * matches else "sort"
+    matches = driver.rows * share
+    # Rows read from the heap, roughly: the streams until `limit` of each pass;
+    # the sort every match, plus its bitmaps (a fixed cost and a share of the word's rows).
+    costs["streams"] = min(len(driver.tokens) * limit / max(share, 1e-9), driver.rows)
+    costs["sort"] = 3000 + 2 * matches + driver.rows / 20
+    return min(costs, key=lambda plan: costs[plan])
 
 
 def _filter_share(f: RollFilter) -> float:
