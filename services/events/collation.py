@@ -32,6 +32,7 @@ _SHAPED = {("a", "breve"): "ă", ("a", "circumflex"): "â", ("e", "circumflex"):
 _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền hỏi ngã sắc nặng
 
 _DIGITS = re.compile("[0-9]+")
+_REMARK = re.compile(r"(\s*\([^()]*\))+\s*$")
 _FIELD = "\x01"  # between the parts of a key: lower than anything in them
 _SPACE = "\x02"
 
@@ -85,8 +86,10 @@ def _numbers(primary: str) -> str:
 def sort_key(name: str, kind: str) -> str:
     """The key that orders `name` (an individual's or a collective's) on the roll."""
     if kind == "individual":
-        words = name.split()
-        given, rest = (words[-1], " ".join(words[:-1])) if words else ("", "")
+        # A trailing remark is not the given name: "Nguyễn Văn An (mẫu)" sorts under "An".
+        core = _REMARK.sub("", name) or name
+        words = core.split()
+        given, rest = (words[-1], " ".join(words[:-1] + [name[len(core):]])) if words else ("", "")
         given_p, given_t = _levels(given)
         rest_p, rest_t = _levels(rest)
         # The given name is settled, tones included, before the family name counts.
