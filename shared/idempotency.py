@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+import asyncpg
+
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -146,3 +148,6 @@ async def _read_body(receive: Receive, declared: int | None) -> tuple[bytes, lis
     return body, [{"type": "http.request", "body": body, "more_body": False}]
 
 
+async def forget_expired(conn: asyncpg.Connection) -> None:
+    """Drop the keys past their lifetime (a claim is also reclaimed lazily when its key is reused)."""
+    await conn.execute("DELETE FROM idempotency_keys WHERE created_at < now() - $1::interval", TTL)

@@ -19,7 +19,7 @@ from datetime import datetime
 import asyncpg
 from nats.js import JetStreamContext
 
-from shared import events
+from shared import events, idempotency
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class Relay:
                 while True:
                     sent = await self.relay_once(conn)
                     if loop.time() - last_cleanup > 3600:
-                        await self._cleanup(conn)
+                        await self.housekeep(conn)
                         last_cleanup = loop.time()
                     if self._stopping:
                         return
@@ -222,7 +222,16 @@ class Relay:
     async def mark_sent(self, conn: asyncpg.Connection, seqs: list[int]) -> None:
         await conn.execute("UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])", seqs)
 
-    async def _cleanup(self, conn: asyncpg.Connection) -> None:
+    async def housekeep(self, conn: asyncpg.Connection) -> None:
+        """Hourly housekeeping of the service's messaging tables, done by the one active relay.
+
+        Inbox rows live as long as sent outbox rows: past that no event can be resent
+        with its old id, and a replay from the stream is absorbed by the version checks.
+        """
         await conn.execute(
             "DELETE FROM outbox WHERE sent_at < now() - make_interval(days => $1)", self.retention_days
         )
+        await conn.execute(
+            "DELETE FROM inbox WHERE processed_at < now() - make_interval(days => $1)", self.retention_days
+        )
+        await idempotency.forget_expired(conn)
