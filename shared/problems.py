@@ -159,6 +159,14 @@ def _constraint(exc: asyncpg.PostgresError) -> str:
     return f" ({name})" if name else ""
 
 
+def handle_recursion(request: Request, exc: RecursionError) -> Response:
+    """msgspec gives up on JSON nested deeper than it decodes with a RecursionError, not a DecodeError."""
+    if "while deserializing" in str(exc):
+        detail = "the JSON body is nested too deeply"
+        return problem_response(Problem(400, detail, errors=[FieldError("body", detail)]), request.url.path)
+    return handle_unexpected(request, exc)
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.url.path}, exc_info=exc)
     return problem_response(Problem(500, "an unexpected error occurred; it has been logged"), request.url.path)
@@ -168,6 +176,7 @@ EXCEPTION_HANDLERS = {
     Problem: handle_problem,
     HTTPException: handle_http,
     asyncpg.PostgresError: handle_database,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }
 

@@ -28,8 +28,16 @@ PATHS = ["/units", "/people", "/accounts", "/auth/token", "/units/import"]
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize(
     ("content", "field"),
-    [(b"", "body"), (b"{", "body"), (b'{"a": 1', "body"), (b"\xff\xfe", "body"), (b"null", "body"), (b"42", "body")],
-    ids=["empty", "open brace", "truncated", "not utf-8", "null", "a number"],
+    [
+        (b"", "body"),
+        (b"{", "body"),
+        (b'{"a": 1', "body"),
+        (b"\xff\xfe", "body"),
+        (b"null", "body"),
+        (b"42", "body"),
+        (b"[" * 5000 + b"]" * 5000, "body"),
+    ],
+    ids=["empty", "open brace", "truncated", "not utf-8", "null", "a number", "nested too deep"],
 )
 async def test_malformed_bodies_are_400(admin: Api, path: str, content: bytes, field: str) -> None:
     resp = await admin.units.post(path, content=content, headers={"content-type": "application/json"})
