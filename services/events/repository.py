@@ -191,6 +191,7 @@ TRIGRAM = 3
 class _Subtree:
     ids: list[uuid.UUID]
     sparse: bool  # few of all units: fetch its rows by unit and sort them, rather than walk the roll in order
+    share: float  # its share of all units (roughly, of the roll)
 
 
 async def _subtree(conn: asyncpg.Connection | asyncpg.Pool, unit_id: uuid.UUID) -> _Subtree:
@@ -200,33 +201,43 @@ async def _subtree(conn: asyncpg.Connection | asyncpg.Pool, unit_id: uuid.UUID) 
         unit_id,
     )
     ids = list(row["ids"]) or [unit_id]
-    return _Subtree(ids=ids, sparse=len(ids) < max(row["total"], 1) * 0.02)
+    share = min(len(ids) / max(row["total"], 1), 1.0)
+    return _Subtree(ids=ids, sparse=share < 0.02, share=share)
 
 
-def _where(f: RollFilter, args: list[Any], subtree: _Subtree | None, words: tuple[str, ...] | None = None) -> str:
-    """The roll's conditions on `h`: the filters and `words` (by default every word of the query)."""
+def _where(
+    f: RollFilter, args: list[Any], subtree: _Subtree | None, words: tuple[str, ...] | None = None, *,
+    alias: str = "h", search: str | None = None,
+) -> str:
+    """The roll's conditions on `alias`: the filters and `words` (by default every word of the query).
+
+    On `w` (roll_words, which holds granted honourees only) they read its copies
+    of the honouree's attributes; `search` replaces the expression searched.
+    """
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    conds = ["h.status = 'granted'"]
+    a = alias
+    text = search or f"{a}.search"
+    conds = ["h.status = 'granted'"] if a == "h" else ["true"]
     if f.campaign_id is not None:
-        conds.append(f"h.campaign_id = {arg(f.campaign_id)}")
+        conds.append(f"{a}.campaign_id = {arg(f.campaign_id)}")
     if f.year is not None:
-        conds.append(f"h.year = {arg(f.year)}")
+        conds.append(f"{a}.year = {arg(f.year)}")
     if f.kind is not None:
-        conds.append(f"h.sort_group = {arg(sort_group(f.kind))}")
+        conds.append(f"{a}.sort_group = {arg(sort_group(f.kind))}")
     if f.category_id is not None:
-        conds.append(f"h.category_id = {arg(f.category_id)}")
+        conds.append(f"{a}.category_id = {arg(f.category_id)}")
     if f.ceremony_id is not None:
-        conds.append(f"h.ceremony_id = {arg(f.ceremony_id)}")
+        conds.append(f"{a}.ceremony_id = {arg(f.ceremony_id)}")
     if subtree is not None:
-        conds.append(f"h.unit_id = ANY({arg(subtree.ids)}::uuid[])")
+        conds.append(f"{a}.unit_id = ANY({arg(subtree.ids)}::uuid[])")
     for word in f.words if words is None else words:
         if len(word) >= TRIGRAM:
-            conds.append(f"h.search LIKE {arg('%' + _escape(word) + '%')}")
+            conds.append(f"{text} LIKE {arg('%' + _escape(word) + '%')}")
         else:
-            conds.append(f"(h.search LIKE {arg(_escape(word) + '%')} OR h.search LIKE {arg('% ' + _escape(word) + '%')})")
+            conds.append(f"({text} LIKE {arg(_escape(word) + '%')} OR {text} LIKE {arg('% ' + _escape(word) + '%')})")
     return " AND ".join(conds)
 
 
@@ -299,19 +310,25 @@ async def list_honorees(
 # ------------------------------------------------------------ q= searches
 # A q= word is looked up in the dictionary of the roll's words (roll_tokens:
 # the words it is part of, or starts, when it is short); each of those words'
-# honourees is a range of roll_words in the roll's order. A search is then read
-# one of four ways, whichever is cheapest by the counts below:
+# honourees is a range of roll_words in the roll's order, and each of its
+# entries carries the honouree's filterable attributes and folded text, so a
+# range is filtered and checked without reading `honorees`. A search is then
+# read one of five ways, whichever is cheapest by the counts below:
 #
-#   rare     a word with fewer than RARE honourees: all of them, then sorted;
-#   filter   filters that leave fewer than FEW_FILTERED rows: all of those, then sorted;
-#   streams  the first `limit` rows of each of the rarest word's ranges, in
-#            order, checked against the rest of the query; the union sorted;
+#   rare     a word with fewer than RARE honourees: all its entries that pass
+#            the query, then sorted;
+#   streams  the first `limit` entries of each of the rarest word's ranges, in
+#            order, that pass the rest of the query; the union sorted;
+#   walk     the roll, or a filter's ordered index, in order, each row checked
+#            (when the words match most of what the filters leave);
+#   filter   filters that leave few rows: all of those, then sorted;
 #   sort     the trigram index and the filters' indexes together, every match sorted.
 #
+# Only the page's own rows are read from `honorees` by rare and streams.
 # Every plan returns the same rows; the choice only changes the time.
 RARE = 5000
 FEW_FILTERED = 10_000
-PLANS = ("rare", "filter", "streams", "sort")
+PLANS = ("rare", "filter", "streams", "walk", "sort")
 _STATS_SECONDS = 60.0
 
 
@@ -391,33 +408,44 @@ async def _search(
     if plan is None:
         plan = await _choose(conn, f, subtree, words, driver, limit)
     args: list[Any] = []
+    # The page's keys found in roll_words alone (an index-only scan: its key
+    # INCLUDEs the filters' columns and the folded text), then its rows read.
+    page = f"""SELECT {_ROLL_COLUMNS} FROM m JOIN honorees h ON h.award_id = m.award_id
+               LEFT JOIN ceremonies c ON c.id = h.ceremony_id {_ORDER}"""
     if plan == "rare":
         args.append(driver.tokens)
         cursor = _after(args, after, "w") + _kind(args, f)
-        where = _where(f, args, subtree, others)
+        where = _where(f, args, subtree, others, alias="w")
         args.append(limit)
-        sql = f"""WITH m AS MATERIALIZED (SELECT DISTINCT w.award_id FROM roll_words w
-                                          WHERE w.word = ANY($1::text[]){cursor})
-                  SELECT {_ROLL_COLUMNS} FROM m JOIN honorees h ON h.award_id = m.award_id
-                  LEFT JOIN ceremonies c ON c.id = h.ceremony_id
-                  WHERE {where} {_ORDER} LIMIT ${len(args)}"""
+        sql = f"""WITH m AS MATERIALIZED (
+                      SELECT DISTINCT w.sort_group, w.sort_key, w.award_id FROM roll_words w
+                      WHERE w.word = ANY($1::text[]){cursor} AND {where}
+                      ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT ${len(args)})
+                  {page}"""
     elif plan == "streams":
         args.append(driver.tokens)
         cursor = _after(args, after, "w") + _kind(args, f)
-        where = _where(f, args, subtree, others)
+        where = _where(f, args, subtree, others, alias="w")
         args.append(limit)
         # For each of the driver's words, its first `limit` honourees in the
         # roll's order that pass the rest of the query: the page is among them.
-        sql = f"""SELECT {_ROLL_COLUMNS} FROM (
-                      SELECT DISTINCT ON (h.sort_group, h.sort_key, h.award_id) h.*
+        sql = f"""WITH m AS MATERIALIZED (
+                      SELECT DISTINCT w.sort_group, w.sort_key, w.award_id
                       FROM unnest($1::text[]) AS t (word)
                       CROSS JOIN LATERAL (
-                          SELECT h.* FROM roll_words w JOIN honorees h ON h.award_id = w.award_id
+                          SELECT w.sort_group, w.sort_key, w.award_id FROM roll_words w
                           WHERE w.word = t.word{cursor} AND {where}
-                          ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT ${len(args)}) h
-                      {_ORDER} LIMIT ${len(args)}) h
-                  LEFT JOIN ceremonies c ON c.id = h.ceremony_id
-                  {_ORDER}"""
+                          ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT ${len(args)}) w
+                      ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT ${len(args)})
+                  {page}"""
+    elif plan == "walk":
+        # The roll (or a filter's ordered index) walked in order, each row
+        # checked: the text is searched as an expression, which keeps the
+        # planner off the trigram index and on the ordered one.
+        where = _where(f, args, subtree, search="(h.search || '')") + _after(args, after)
+        args.append(limit)
+        sql = f"""SELECT {_ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                  WHERE {where} {_ORDER} LIMIT ${len(args)}"""
     elif plan == "filter":
         where = _where(RollFilter(**{**_filter_fields(f), "words": ()}), args, subtree) + _after(args, after)
         match = _where(RollFilter(words=f.words), args, None)
@@ -448,34 +476,57 @@ def _filter_fields(f: RollFilter) -> dict[str, Any]:
     return {name: getattr(f, name) for name in ("campaign_id", "year", "unit_id", "kind", "category_id", "ceremony_id")}
 
 
+# Reading an index entry of roll_words in order costs about this share of
+# reading a scattered row of `honorees`.
+_INDEX_TUPLE = 0.03
+
+
 async def _choose(
     conn: asyncpg.Connection | asyncpg.Pool, f: RollFilter, subtree: _Subtree | None, words: list[_Word],
     driver: _Word, limit: int,
 ) -> str:
     if driver.rows < RARE:
         return "rare"
-    total = max((await _stats(conn)).honorees, driver.rows)
+    stats = await _stats(conn)
+    total = max(stats.honorees, driver.rows)
     filtered = total
     costs: dict[str, float] = {}
     if _has_filters(f):
+        # Counted through the filters' indexes alone: a subtree's share is
+        # taken from its share of the units (counting it would read the rows).
         args: list[Any] = []
-        where = _where(RollFilter(**_filter_fields(f)), args, subtree)
+        where = _where(RollFilter(**{**_filter_fields(f), "unit_id": None}), args, None)
         args.append(FEW_FILTERED)
-        counted = await conn.fetchval(
-            f"SELECT count(*) FROM (SELECT 1 FROM honorees h WHERE {where} LIMIT ${len(args)}) s", *args)
-        if counted < FEW_FILTERED:
-            costs["filter"] = float(counted)  # every row the filters leave, read and checked
-        filtered = max(float(counted), total * _filter_share(f))
+        counted = float(await conn.fetchval(
+            f"SELECT count(*) FROM (SELECT 1 FROM honorees h WHERE {where} LIMIT ${len(args)}) s", *args))
+        if counted >= FEW_FILTERED:
+            counted = max(counted, total * _filter_share(RollFilter(**{**_filter_fields(f), "unit_id": None})))
+        filtered = counted * (subtree.share if subtree is not None else 1.0)
+        costs["filter"] = filtered  # every row the filters leave, read and checked
     # The share of the driver's rows that pass the rest of the query (as if independent);
     # the kind is part of the ranges read, not a filter on them.
     share = min(filtered / total / (0.5 if f.kind is not None else 1.0), 1.0)
+    word_share = 1.0
     for w in words:
+        word_share *= min(w.rows / total, 1.0)
         if w is not driver:
             share *= min(w.rows / total, 1.0)
+    share = max(share, 1e-9)
     matches = driver.rows * share
-    # Rows read from the heap, roughly: the streams until `limit` of each pass;
-    # the sort every match, plus its bitmaps (a fixed cost and a share of the word's rows).
-    costs["streams"] = min(len(driver.tokens) * limit / max(share, 1e-9), driver.rows)
+    # Index entries read by the streams: each word of the driver's until
+    # `limit` pass, or its range ends; then the page's rows.
+    per_token = [
+        stats.words * stats.freqs.get(t, stats.floor) if stats.freqs is not None else driver.rows / len(driver.tokens)
+        for t in driver.tokens
+    ]
+    costs["streams"] = sum(min(n, limit / share) for n in per_token) * _INDEX_TUPLE + limit
+    costs["rare"] = driver.rows * _INDEX_TUPLE * 1.5 + limit
+    # The walk reads rows in the order of the most selective ordered index of
+    # a filter (or of the roll), checking the others and the words on each.
+    ordered = f.campaign_id is not None or f.category_id is not None or f.year is not None
+    unchecked = (subtree.share if subtree is not None else 1.0) if ordered else filtered / total
+    costs["walk"] = min(filtered, limit / max(word_share * unchecked, 1e-9))
+    # The sort: every match, plus its bitmaps (a fixed cost and a share of the word's rows).
     costs["sort"] = 3000 + 2 * matches + driver.rows / 20
     return min(costs, key=lambda plan: costs[plan])
 

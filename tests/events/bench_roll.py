@@ -91,10 +91,14 @@ async def load(conn: asyncpg.Connection, rows: int) -> dict:
     await conn.execute("UPDATE honorees h SET ceremony_id = c.id FROM ceremonies c WHERE h.campaign_id = ANY(c.campaign_ids)")
     started = time.perf_counter()
     await conn.execute("ALTER TABLE roll_words DROP CONSTRAINT roll_words_pkey")
-    await conn.execute("""INSERT INTO roll_words (word, sort_group, sort_key, award_id)
-                          SELECT w, h.sort_group, h.sort_key, h.award_id
+    await conn.execute("TRUNCATE roll_words")  # the ceremony's update above went through the trigger
+    await conn.execute("""INSERT INTO roll_words (word, sort_group, sort_key, award_id, year, campaign_id, category_id,
+                                                  ceremony_id, unit_id, search)
+                          SELECT w, h.sort_group, h.sort_key, h.award_id, h.year, h.campaign_id, h.category_id,
+                                 h.ceremony_id, h.unit_id, h.search
                           FROM honorees h, unnest(roll_words_of(h.search)) AS w WHERE h.status = 'granted'""")
-    await conn.execute("ALTER TABLE roll_words ADD PRIMARY KEY (word, sort_group, sort_key, award_id)")
+    await conn.execute("""ALTER TABLE roll_words ADD PRIMARY KEY (word, sort_group, sort_key, award_id)
+                          INCLUDE (year, campaign_id, category_id, ceremony_id, unit_id, search)""")
     await conn.execute("INSERT INTO roll_tokens (token) SELECT DISTINCT word FROM roll_words ON CONFLICT DO NOTHING")
     await conn.execute("ALTER TABLE honorees ENABLE TRIGGER honorees_words_insert_delete")
     print(f"built the word index in {time.perf_counter() - started:.1f} s")
@@ -142,6 +146,8 @@ async def main(rows: int, keep: str | None) -> None:
             await db.prepare_database(pg.url, url, "events")
             conn = await asyncpg.connect(url)
             if keep and await conn.fetchval("SELECT count(*) FROM honorees") == rows:
+                # A migration may have rebuilt roll_words: index-only scans need its visibility map.
+                await conn.execute("VACUUM (ANALYZE) roll_words")
                 world = await world_of(conn)
             else:
                 world = await load(conn, rows)

@@ -98,6 +98,55 @@ async def test_every_plan_finds_what_the_rule_names_page_by_page(roll: Source, p
             assert got == want, (plan, q, limit)
 
 
+FILTERED_QUERIES = ["an", "a", "n", "t", "nguyen", "thon 3", "le an", "ngu ye", "chi bo", "zzz"]
+
+
+@pytest.mark.parametrize("plan", repository.PLANS)
+async def test_every_plan_filters_as_the_rule_names(roll: Source, pool: asyncpg.Pool, plan: str) -> None:
+    """The filters read from the word index's copies of each honouree's attributes
+    (year, kind, category, unit, ceremony) give what the honourees' own give,
+    also after a ceremony is stamped on some of them."""
+    awards = sorted((d for _, d in roll.awards.values() if d is not None), key=lambda d: str(d.award_id))
+    ceremony = uuid.uuid5(roll.campaign_id, "ceremony")
+    stamped = {d.award_id for d in awards[::3]}
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """INSERT INTO ceremonies (id, title, held_on, venue, host_unit_id, campaign_ids, status, created_by)
+               VALUES ($1, 'Lễ tuyên dương', '2022-12-01', 'Hội trường', $2, $3, 'held', $2) ON CONFLICT DO NOTHING""",
+            ceremony, awards[0].unit_id, [roll.campaign_id],
+        )
+        await conn.execute("UPDATE honorees SET ceremony_id = $1 WHERE award_id = ANY($2::uuid[])", ceremony, list(stamped))
+        await repository.bump_version(conn)
+    unit = awards[1].unit_id
+    individual = roll.category("individual").id
+    f = repository.RollFilter
+    cases = [
+        (dict(kind="individual"), lambda d: d.kind == "individual"),
+        (dict(kind="collective"), lambda d: d.kind == "collective"),
+        (dict(year=2022), lambda d: True),
+        (dict(year=2021), lambda d: False),
+        (dict(category_id=individual), lambda d: d.category_id == individual),
+        (dict(unit_id=unit), lambda d: d.unit_id == unit),
+        (dict(ceremony_id=ceremony), lambda d: d.award_id in stamped),
+        (dict(year=2022, kind="individual", ceremony_id=ceremony),
+         lambda d: d.kind == "individual" and d.award_id in stamped),
+    ]
+    for filters, keep in cases:
+        for q in FILTERED_QUERIES:
+            words = tuple(dict.fromkeys(fold(q).split()))
+            allowed = {str(d.award_id) for d in awards if keep(d)}
+            want = [a for a in expected(roll, q) if a in allowed]
+            got, after = [], None
+            while True:
+                page = await repository.list_honorees(
+                    pool, f(campaign_id=roll.campaign_id, words=words, **filters), after, 7, plan=plan)
+                got += [str(h.award_id) for h, _ in page]
+                if len(page) < 7:
+                    break
+                after = page[-1][1]
+            assert got == want, (plan, filters, q)
+
+
 async def test_the_roll_answers_as_every_plan_does(roll: Source, anonymous: Api) -> None:
     for q in QUERIES:
         rows = await whole_roll(anonymous.events, campaign_id=str(roll.campaign_id), q=q)
@@ -157,9 +206,11 @@ async def test_a_unit_renamed_is_found_by_its_new_words_only(stack: Stack, sourc
 async def test_the_word_index_is_exactly_what_the_roll_implies(roll: Source, pool: asyncpg.Pool) -> None:
     """After every change above: no word missing, none left over, every word in the dictionary."""
     async with pool.acquire() as conn:
-        derived = """SELECT w, h.sort_group, h.sort_key, h.award_id
+        derived = """SELECT w, h.sort_group, h.sort_key, h.award_id, h.year, h.campaign_id, h.category_id,
+                            h.ceremony_id, h.unit_id, h.search
                      FROM honorees h, unnest(roll_words_of(h.search)) AS w WHERE h.status = 'granted'"""
-        stored = "SELECT word, sort_group, sort_key, award_id FROM roll_words"
+        stored = """SELECT word, sort_group, sort_key, award_id, year, campaign_id, category_id, ceremony_id, unit_id,
+                           search FROM roll_words"""
         assert await conn.fetch(f"{derived} EXCEPT ALL {stored}") == []
         assert await conn.fetch(f"{stored} EXCEPT ALL {derived}") == []
         assert await conn.fetchval("SELECT count(*) FROM roll_words w WHERE NOT EXISTS "
