@@ -21,6 +21,7 @@ from litestar import Litestar, Request, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.response import Response
 from litestar.template import TemplateConfig
@@ -30,7 +31,7 @@ from shared import auth, db, logs, messaging
 from shared.consumer import Consumer
 from shared.idempotency import IdempotencyMiddleware
 from shared.outbox import Relay
-from shared.problems import EXCEPTION_HANDLERS
+from shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
 from shared.settings import MAX_BODY_BYTES, Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,48 @@ async def provide_pool(state: State) -> asyncpg.Pool:
 
 async def provide_settings(state: State) -> Settings:
     return state.settings
+
+
+_FIELD_ERROR = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["field", "message"],
+    properties={"field": Schema(type=OpenAPIType.STRING), "message": Schema(type=OpenAPIType.STRING)},
+)
+_PROBLEM = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["type", "title", "status", "detail"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING),
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "instance": Schema(type=OpenAPIType.STRING),
+        "errors": Schema(type=OpenAPIType.ARRAY, items=_FIELD_ERROR),
+    },
+    description="An RFC 9457 problem document",
+)
+
+
+def document_problems(app: Litestar) -> None:
+    """Say in the OpenAPI what every call answers on bad input: a problem document for any 4xx.
+
+    Litestar documents its own 400 as `application/json` with `status_code`/`extra`, which
+    no service sends (shared.problems answers every error as application/problem+json), and
+    leaves 401/403/404/409 out; a client generated from the schema would expect neither.
+    """
+    openapi = app.openapi_schema
+    for item in (openapi.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch", "head"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            responses = dict(operation.responses or {})
+            for status in [s for s in responses if s.startswith("4")] + ["4XX"]:
+                description = "Bad request" if status == "400" else "The request was refused; the problem document says why"
+                responses[status] = OpenAPIResponse(
+                    description=description, content={PROBLEM_JSON: OpenAPIMediaType(schema=_PROBLEM)}
+                )
+            operation.responses = responses
 
 
 def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
@@ -132,6 +175,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
     return Litestar(
         route_handlers=[live, ready, *spec.route_handlers],
         lifespan=[lifespan],
+        on_startup=[document_problems],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[IdempotencyMiddleware],
         dependencies={

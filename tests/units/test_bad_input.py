@@ -124,3 +124,13 @@ async def test_a_body_sent_as_text_is_not_taken_for_json_silently(admin: Api, tr
 async def test_bad_query_parameters_are_400(admin: Api, query: dict) -> None:
     [name] = query
     problem(await admin.units.get("/units", params=query), 400, name)
+
+
+async def test_the_openapi_documents_every_4xx_as_a_problem(admin: Api) -> None:
+    """A client built from the schema expects what the services send: problem+json for any 4xx."""
+    schema = (await admin.units.get("/schema/openapi.json")).json()
+    operation = schema["paths"]["/units"]["post"]
+    for status in ("400", "4XX"):
+        content = operation["responses"][status]["content"]
+        assert list(content) == ["application/problem+json"], (status, content)
+        assert {"type", "title", "status", "detail"} <= set(content["application/problem+json"]["schema"]["required"])
