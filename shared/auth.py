@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import jwt
@@ -25,14 +25,19 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from shared.errors import Forbidden
 from shared.problems import Problem
+from shared.roles import Role
+from shared.state import service_state
 
 log = logging.getLogger(__name__)
 
 ISSUER = "thidua-units"
 AUDIENCE = "thidua"
 ALGORITHM = "EdDSA"
-ROLES = ("admin", "committee", "officer")
+
+
+ROLES = frozenset(Role)
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -43,7 +48,16 @@ class Principal(msgspec.Struct, frozen=True):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
+
+    @property
+    def scope_unit_id(self) -> uuid.UUID | None:
+        """The unit whose subtree an officer acts for; None for the roles that act everywhere."""
+        if self.role != Role.OFFICER:
+            return None
+        if self.unit_id is None:  # no token we issue says this; refuse rather than widen
+            raise Forbidden("this officer account is not bound to a unit")
+        return self.unit_id
 
 
 def _b64(data: bytes) -> str:
@@ -177,16 +191,17 @@ _SCOPE_KEY = "thidua_principal"
 
 async def principal_of(connection: ASGIConnection) -> Principal | None:
     """The caller, or None when anonymous; a bad token is a 401, never anonymous."""
-    if _SCOPE_KEY in connection.scope:
-        return connection.scope[_SCOPE_KEY]  # type: ignore[typeddict-item]
+    # Kept in the request's own state: a guard and the handler's dependency verify the token once.
+    request_state = connection.scope.setdefault("state", {})
+    if _SCOPE_KEY in request_state:
+        return cast(Principal | None, request_state[_SCOPE_KEY])
     header = connection.headers.get("authorization")
     principal = None
     if header:
         if not header.lower().startswith(BEARER):
             raise Problem(401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
-        verifier: TokenVerifier = connection.app.state.verifier
-        principal = await verifier.verify(header[len(BEARER) :].strip())
-    connection.scope[_SCOPE_KEY] = principal  # type: ignore[typeddict-unknown-key]
+        principal = await service_state(connection.app).verifier.verify(header[len(BEARER) :].strip())
+    request_state[_SCOPE_KEY] = principal
     return principal
 
 

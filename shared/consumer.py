@@ -15,6 +15,12 @@ message whose dead letter cannot be written yet comes back later.
 
 Several processes may bind the same durable: JetStream shares the messages
 among them, and the inbox keeps each applied once.
+
+A subscription names the event types it handles, and the durable filters on
+exactly their subjects, so a consumer is not sent what it would ignore. An
+event of a type this build does not know (a newer producer, during a rolling
+upgrade) is acknowledged and logged, never dead-lettered, and leaves no inbox
+row; so is a known type the subscription does not handle.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 import asyncpg
 import msgspec
@@ -37,6 +44,25 @@ from shared import events
 log = logging.getLogger(__name__)
 
 Handler = Callable[[asyncpg.Connection, events.Envelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A durable consumer of one stream: the handler of each event type it applies."""
+
+    durable: str
+    stream: events.Stream
+    handlers: Mapping[type[events.EventData], Handler]
+    ack_wait: float = 30.0  # seconds before an unacknowledged message is sent again
+    # The durable's filter; by default exactly the subjects of the handled types.
+    filter_subjects: tuple[str, ...] | None = None
+
+    @property
+    def subjects(self) -> list[str]:
+        if self.filter_subjects is not None:
+            return list(self.filter_subjects)
+        return sorted(events.subject_of(t) for t in self.handlers)
+
 
 # Failures of the infrastructure, not of the event: retried without end, never dead-lettered.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -56,25 +82,22 @@ class Consumer:
         self,
         pool: asyncpg.Pool,
         js: JetStreamContext,
+        subscription: Subscription,
         *,
-        stream: str,
-        durable: str,
-        subjects: list[str],
-        handler: Handler,
         max_deliver: int = 5,
-        ack_wait: float = 30.0,
         batch: int = 64,
     ) -> None:
         self.pool = pool
         self.js = js
-        self.stream = stream
-        self.durable = durable
-        self.subjects = subjects
-        self.handler = handler
+        self.subscription = subscription
+        self.stream = subscription.stream.name
+        self.durable = subscription.durable
+        self.subjects = subscription.subjects
+        self.handlers = {events.subject_of(t): h for t, h in subscription.handlers.items()}
         self.max_deliver = max_deliver
-        self.ack_wait = ack_wait
+        self.ack_wait = subscription.ack_wait
         self.batch = batch
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.applied = 0  # events this process applied (not those it found in the inbox)
 
@@ -147,12 +170,27 @@ class Consumer:
         """Apply one message and settle it with JetStream: ack, nak or dead letter."""
         deliveries = msg.metadata.num_delivered if msg.metadata else 1
         try:
-            env = events.decode(msg.data)
+            head = events.decode_head(msg.data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             await self._dead_letter(msg, deliveries, f"undecodable: {exc}", event_id=None)
             return
+        handler = self.handlers.get(head.type)
+        if handler is None:
+            # A newer producer's event type, or one this subscription does not apply: not poison.
+            known = head.type in events.KNOWN_SUBJECTS
+            log.info(
+                "event skipped: " + ("not handled by this consumer" if known else "a type this version does not know"),
+                extra={"consumer": self.durable, "subject": msg.subject, "type": head.type, "event_id": str(head.id)},
+            )
+            await self.acknowledge(msg)
+            return
         try:
-            fresh = await self.apply(env, msg.subject)
+            env = events.decode(msg.data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            await self._dead_letter(msg, deliveries, f"undecodable: {exc}", event_id=str(head.id))
+            return
+        try:
+            fresh = await self.apply(env, msg.subject, handler)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -162,8 +200,13 @@ class Consumer:
             else:
                 log.warning(
                     "handler failed; will be redelivered",
-                    extra={"consumer": self.durable, "subject": msg.subject, "error": repr(exc),
-                           "deliveries": deliveries, "transient": transient},
+                    extra={
+                        "consumer": self.durable,
+                        "subject": msg.subject,
+                        "error": repr(exc),
+                        "deliveries": deliveries,
+                        "transient": transient,
+                    },
                 )
                 await msg.nak(delay=min(0.2 * 2**deliveries, MAX_NAK_DELAY))
             return
@@ -171,7 +214,7 @@ class Consumer:
             self.applied += 1
         await self.acknowledge(msg)
 
-    async def apply(self, env: events.Envelope, subject: str) -> bool:
+    async def apply(self, env: events.Envelope, subject: str, handler: Handler) -> bool:
         """The event's id into the inbox and the handler's writes, in one transaction.
 
         True when applied now; False when the inbox already held it (a redelivery).
@@ -185,7 +228,7 @@ class Consumer:
                 self.durable,
             )
             if fresh:
-                await self.handler(conn, env)
+                await handler(conn, env)
         return bool(fresh)
 
     async def acknowledge(self, msg: Msg) -> None:
@@ -193,9 +236,7 @@ class Consumer:
         await msg.ack_sync()
 
     async def _dead_letter(self, msg: Msg, deliveries: int, error: str, *, event_id: str | None) -> None:
-        log.error(
-            "dead letter", extra={"consumer": self.durable, "subject": msg.subject, "error": error}
-        )
+        log.error("dead letter", extra={"consumer": self.durable, "subject": msg.subject, "error": error})
         try:
             async with self.pool.acquire() as conn:
                 await conn.execute(
@@ -210,8 +251,10 @@ class Consumer:
                 )
         except Exception as exc:
             # Not recorded yet: keep the message in JetStream and try again later.
-            log.warning("dead letter not recorded; will be redelivered",
-                        extra={"consumer": self.durable, "subject": msg.subject, "error": repr(exc)})
+            log.warning(
+                "dead letter not recorded; will be redelivered",
+                extra={"consumer": self.durable, "subject": msg.subject, "error": repr(exc)},
+            )
             await msg.nak(delay=MAX_NAK_DELAY)
             return
         try:

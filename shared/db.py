@@ -2,26 +2,29 @@
 
 Migrations are numbered SQL files: first the sets from `shared/migrations`
 that the service uses (`common`: outbox, inbox, idempotency keys, search;
-`unit_copy`: the local copy of the unit tree), then the service's own
-(`services/<name>/migrations`). Each file is applied once, in its own
-transaction, recorded with a checksum, under an advisory lock so that replicas
-starting together apply it once.
+`unit_copy`: the local copy of the unit tree), then the service's own folder.
+A service names both in its `Migrations` (its `service.py`). Each file is
+applied once, in its own transaction, recorded with a checksum, under an
+advisory lock so that replicas starting together apply it once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 log = logging.getLogger(__name__)
 
+# What a read needs: a connection (inside a transaction) or the pool (one statement, any connection).
+Queryable: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
-SHARED_SETS = {"units": ["common"], "awards": ["common", "unit_copy"], "events": ["common", "unit_copy"]}
-SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 MIGRATION_LOCK = 0x7468_6964_7561  # "thidua": one lock id for every service database
 
 
@@ -29,11 +32,20 @@ class MigrationError(RuntimeError):
     pass
 
 
-def migration_files(service: str) -> list[tuple[str, Path]]:
+@dataclass(frozen=True, slots=True)
+class Migrations:
+    """A service's schema: the shared sets it uses, then its own folder, recorded under `name`."""
+
+    name: str
+    folder: Path
+    shared_sets: tuple[str, ...] = ("common",)
+
+
+def migration_files(migrations: Migrations) -> list[tuple[str, Path]]:
     """(name, path) of every migration of a service, in the order they apply."""
     found: list[tuple[str, Path]] = []
-    sources = [(f"shared/{name}", SHARED_MIGRATIONS / name) for name in SHARED_SETS[service]]
-    sources.append((service, SERVICES_DIR / service / "migrations"))
+    sources = [(f"shared/{name}", SHARED_MIGRATIONS / name) for name in migrations.shared_sets]
+    sources.append((migrations.name, migrations.folder))
     for prefix, folder in sources:
         for path in sorted(folder.glob("[0-9][0-9][0-9]_*.sql")):
             found.append((f"{prefix}/{path.name}", path))
@@ -52,7 +64,7 @@ async def ensure_database(server_url: str, database_url: str) -> None:
         return
     admin = await asyncpg.connect(urlunsplit(urlsplit(server_url)._replace(path="/postgres")))
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+        await admin.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
         log.info("database created", extra={"database": name})
     except asyncpg.DuplicateDatabaseError:
         pass
@@ -60,8 +72,8 @@ async def ensure_database(server_url: str, database_url: str) -> None:
         await admin.close()
 
 
-async def migrate(conn: asyncpg.Connection, service: str) -> list[str]:
-    """Apply the pending migrations of `service`; returns the names applied."""
+async def migrate(conn: asyncpg.Connection, migrations: Migrations) -> list[str]:
+    """Apply the pending migrations of a service; returns the names applied."""
     applied_now: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
     try:
@@ -72,7 +84,7 @@ async def migrate(conn: asyncpg.Connection, service: str) -> list[str]:
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
         done = {r["name"]: r["checksum"] for r in await conn.fetch("SELECT name, checksum FROM schema_migrations")}
-        for name, path in migration_files(service):
+        for name, path in migration_files(migrations):
             sql = path.read_text(encoding="utf-8")
             checksum = hashlib.sha256(sql.encode()).hexdigest()
             if name in done:
@@ -89,11 +101,11 @@ async def migrate(conn: asyncpg.Connection, service: str) -> list[str]:
     return applied_now
 
 
-async def prepare_database(server_url: str, database_url: str, service: str) -> list[str]:
+async def prepare_database(server_url: str, database_url: str, migrations: Migrations) -> list[str]:
     await ensure_database(server_url, database_url)
     conn = await asyncpg.connect(database_url)
     try:
-        return await migrate(conn, service)
+        return await migrate(conn, migrations)
     finally:
         await conn.close()
 

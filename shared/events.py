@@ -13,9 +13,24 @@ than what it holds: a late or replayed event never brings back an older state.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import cast
 
 import msgspec
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A JetStream stream: the subjects one service publishes on."""
+
+    name: str
+    subjects: tuple[str, ...]
+
+
+UNITS_STREAM = Stream("UNITS", ("units.>",))
+AWARDS_STREAM = Stream("AWARDS", ("awards.>",))
+EVENTS_STREAM = Stream("EVENTS", ("events.>",))
 
 
 class EventData(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
@@ -217,11 +232,26 @@ class Envelope(msgspec.Struct, kw_only=True, frozen=True):
     data: AnyEvent
 
 
-def subject_of(data: EventData) -> str:
-    return type(data).__struct_config__.tag  # type: ignore[return-value]
+class Head(msgspec.Struct, kw_only=True, frozen=True):
+    """An envelope read without its data: enough to route, skip or dead-letter an event of any type."""
+
+    id: uuid.UUID
+    type: str
+
+
+def subject_of(data: EventData | type[EventData]) -> str:
+    """An event type's tag, which is also its NATS subject."""
+    cls = data if isinstance(data, type) else type(data)
+    return cast(str, cls.__struct_config__.tag)
+
+
+# Every subject this build knows; an event of another type is from a newer producer.
+KNOWN_SUBJECTS = frozenset(subject_of(t) for t in AnyEvent.__args__)
 
 
 def envelope(data: EventData, *, producer: str, aggregate_id: object, version: int) -> Envelope:
+    if subject_of(data) not in KNOWN_SUBJECTS:
+        raise TypeError(f"{type(data).__name__} is not in AnyEvent: add it there to publish it")
     return Envelope(
         id=uuid.uuid4(),
         type=subject_of(data),
@@ -229,12 +259,13 @@ def envelope(data: EventData, *, producer: str, aggregate_id: object, version: i
         producer=producer,
         aggregate_id=str(aggregate_id),
         version=version,
-        data=data,  # type: ignore[arg-type]
+        data=cast(AnyEvent, data),  # checked above: its tag is one of AnyEvent's
     )
 
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Envelope)
+_head_decoder = msgspec.json.Decoder(Head)
 
 
 def encode(env: Envelope) -> bytes:
@@ -243,3 +274,7 @@ def encode(env: Envelope) -> bytes:
 
 def decode(payload: bytes) -> Envelope:
     return _decoder.decode(payload)
+
+
+def decode_head(payload: bytes) -> Head:
+    return _head_decoder.decode(payload)

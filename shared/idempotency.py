@@ -12,15 +12,28 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
-
 from litestar.connection import ASGIConnection
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    HTTPRequestEvent,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
 
 from shared import auth
 from shared.problems import Problem
 from shared.settings import MAX_BODY_BYTES
+from shared.state import service_state
 
 HEADER = b"idempotency-key"
 MAX_KEY = 200
@@ -32,7 +45,7 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         key = next((v for k, v in scope["headers"] if k == HEADER), None)
@@ -43,7 +56,7 @@ class IdempotencyMiddleware:
         # this middleware, and becomes a problem document like any other.
         await self._idempotent(scope, receive, send, key.decode("latin-1").strip())
 
-    async def _idempotent(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
+    async def _idempotent(self, scope: HTTPScope, receive: Receive, send: Send, key: str) -> None:
         if not key or len(key) > MAX_KEY:
             raise Problem(400, f"Idempotency-Key must be 1 to {MAX_KEY} characters")
         body, messages = await _read_body(receive, _declared_length(scope))
@@ -51,7 +64,7 @@ class IdempotencyMiddleware:
         principal = await auth.principal_of(connection)
         who = str(principal.account_id) if principal else "anonymous"
         digest = hashlib.sha256(scope["path"].encode() + b"\0" + body).digest()
-        pool = connection.app.state.pool
+        pool = service_state(connection.app).pool
         claimed = await pool.fetchval(
             """INSERT INTO idempotency_keys (principal, key, method, path, request_hash)
                VALUES ($1, $2, 'POST', $3, $4)
@@ -79,14 +92,24 @@ class IdempotencyMiddleware:
             if row["status"] is None:
                 raise Problem(409, "a request with this Idempotency-Key is still in progress")
             headers = [(k.encode(), v.encode()) for k, v in row["headers"]] + [(b"idempotent-replayed", b"true")]
-            await send({"type": "http.response.start", "status": row["status"], "headers": headers})
-            await send({"type": "http.response.body", "body": bytes(row["body"])})
+            replayed: HTTPResponseStartEvent = {
+                "type": "http.response.start",
+                "status": row["status"],
+                "headers": headers,
+            }
+            body_event: HTTPResponseBodyEvent = {
+                "type": "http.response.body",
+                "body": bytes(row["body"]),
+                "more_body": False,
+            }
+            await send(replayed)
+            await send(body_event)
             return
 
-        start: dict | None = None
+        start: dict[str, Any] | None = None
         chunks: list[bytes] = []
 
-        async def replay_receive() -> Message:
+        async def replay_receive() -> ReceiveMessage:
             return messages.pop(0) if messages else await receive()
 
         async def capture(message: Message) -> None:
@@ -127,7 +150,7 @@ def _declared_length(scope: Scope) -> int | None:
         raise Problem(400, "the Content-Length header is not a number") from None
 
 
-async def _read_body(receive: Receive, declared: int | None) -> tuple[bytes, list[Message]]:
+async def _read_body(receive: Receive, declared: int | None) -> tuple[bytes, list[ReceiveMessage]]:
     # A body announced too large is refused before a byte of it is awaited.
     if declared is not None and declared > MAX_BODY_BYTES:
         raise Problem(413, "the request body is too large")
@@ -145,7 +168,8 @@ async def _read_body(receive: Receive, declared: int | None) -> tuple[bytes, lis
         parts.append(chunk)
         more = message.get("more_body", False)
     body = b"".join(parts)
-    return body, [{"type": "http.request", "body": body, "more_body": False}]
+    whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+    return body, [whole]
 
 
 async def forget_expired(conn: asyncpg.Connection) -> None:

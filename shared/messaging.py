@@ -1,16 +1,17 @@
 """NATS JetStream: the connection, and the streams provisioned explicitly.
 
-Every service provisions every stream (idempotently), so the start order of
-the services does not matter; each consumer provisions its own durable.
-On a cluster, NATS_URL lists the servers (comma-separated) and
-NATS_STREAM_REPLICAS (3) sets each stream's replica count; a durable consumer
-takes its stream's. See deploy/README.md.
+A service provisions (idempotently) the stream it publishes on, the streams
+its subscriptions read and the dead-letter stream, so the start order of the
+services does not matter; each consumer provisions its own durable. On a
+cluster, NATS_URL lists the servers (comma-separated) and NATS_STREAM_REPLICAS
+(3) sets each stream's replica count; a durable consumer takes its stream's.
+See deploy/README.md.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+from collections.abc import Iterable
 
 import nats
 from nats.aio.client import Client as NATS
@@ -18,29 +19,20 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
+from shared.events import Stream
+
 log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW_SECONDS = 15 * 60  # longer than any relay retry after a crash
 DEAD_LETTER_STREAM = "DEADLETTER"
-
-STREAMS = {
-    "UNITS": ["units.>"],
-    "AWARDS": ["awards.>"],
-    "EVENTS": ["events.>"],
-    # Poison messages, by consumer: dead.<consumer>.<original subject>
-    DEAD_LETTER_STREAM: ["dead.>"],
-}
+# Poison messages, by consumer: dead.<consumer>.<original subject>
+DEAD_LETTERS = Stream(DEAD_LETTER_STREAM, ("dead.>",))
 
 
-def stream_replicas() -> int:
-    """NATS_STREAM_REPLICAS: 1 on a single server; 3 on a three-node cluster, so a stream outlives a node."""
-    return int(os.environ.get("NATS_STREAM_REPLICAS", "1"))
-
-
-def stream_config(name: str, subjects: list[str], replicas: int = 1) -> StreamConfig:
+def stream_config(stream: Stream, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
-        name=name,
-        subjects=subjects,
+        name=stream.name,
+        subjects=list(stream.subjects),
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         num_replicas=replicas,
@@ -61,16 +53,17 @@ async def connect(url: str, name: str) -> NATS:
     )
 
 
-async def provision_streams(js: JetStreamContext, replicas: int | None = None) -> None:
-    replicas = replicas or stream_replicas()
-    for name, subjects in STREAMS.items():
-        config = stream_config(name, subjects, replicas)
+async def provision_streams(js: JetStreamContext, streams: Iterable[Stream], replicas: int = 1) -> None:
+    """Create or update each stream, and the dead-letter stream."""
+    wanted = {s.name: s for s in (*streams, DEAD_LETTERS)}
+    for stream in wanted.values():
+        config = stream_config(stream, replicas)
         try:
-            await js.stream_info(name)
+            await js.stream_info(stream.name)
         except NotFoundError:
             try:
                 await js.add_stream(config)
-                log.info("stream created", extra={"stream": name})
+                log.info("stream created", extra={"stream": stream.name})
                 continue
             except BadRequestError:  # created by a replica in the meantime
                 pass

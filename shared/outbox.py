@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -27,43 +29,34 @@ BATCH = 500
 RELAY_LOCK_BASE = 0x6F7574626F78  # "outbox"; one lock per service database
 
 
+# An event to publish: its data, the id of the aggregate it is about, and the aggregate's version after it.
+Item = tuple[events.EventData, object, int]
+
+
 def channel(service: str) -> str:
     return f"outbox_{service}"
 
 
-async def emit(
-    conn: asyncpg.Connection,
-    data: events.EventData,
-    *,
-    producer: str,
-    aggregate_id: object,
-    version: int,
-) -> events.Envelope:
-    """Record an event in the current transaction; it is published after commit."""
+def row(item: Item, *, producer: str) -> tuple[uuid.UUID, str, bytes]:
+    """The outbox row (id, subject, payload) of an event: for `emit`, and for a statement that writes it itself."""
+    data, aggregate_id, version = item
     env = events.envelope(data, producer=producer, aggregate_id=aggregate_id, version=version)
-    await conn.execute(
-        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
-        env.id,
-        env.type,
-        events.encode(env),
-    )
-    await conn.execute("SELECT pg_notify($1, '')", channel(producer))
-    return env
+    return env.id, env.type, events.encode(env)
 
 
-async def emit_many(conn: asyncpg.Connection, items: list[tuple[events.EventData, object, int]], *, producer: str) -> None:
-    """Record many events at once: (data, aggregate_id, version) each."""
+async def emit(conn: asyncpg.Connection, items: Sequence[Item], *, producer: str) -> None:
+    """Record events in the current transaction; the relay publishes them after commit."""
     if not items:
         return
-    envs = [events.envelope(d, producer=producer, aggregate_id=a, version=v) for d, a, v in items]
     await conn.executemany(
-        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
-        [(e.id, e.type, events.encode(e)) for e in envs],
+        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)", [row(i, producer=producer) for i in items]
     )
     await conn.execute("SELECT pg_notify($1, '')", channel(producer))
 
 
-async def mark_for_resend(conn: asyncpg.Connection, service: str, since: datetime, until: datetime | None = None) -> int:
+async def mark_for_resend(
+    conn: asyncpg.Connection, service: str, since: datetime, until: datetime | None = None
+) -> int:
     """Mark the retained rows written since `since` (and before `until`) unsent; the relay publishes them again.
 
     The reconciliation path for a broker that lost acknowledged messages:
@@ -196,9 +189,7 @@ class Relay:
         try:
             for row in rows:
                 futures.append(
-                    await self.js.publish_async(
-                        row["subject"], row["payload"], headers={"Nats-Msg-Id": str(row["id"])}
-                    )
+                    await self.js.publish_async(row["subject"], row["payload"], headers={"Nats-Msg-Id": str(row["id"])})
                 )
         except Exception as exc:  # disconnected, or too many in flight: publish the rest next pass
             log.warning("publish failed", extra={"subject": rows[len(futures)]["subject"], "error": repr(exc)})
@@ -228,9 +219,7 @@ class Relay:
         Inbox rows live as long as sent outbox rows: past that no event can be resent
         with its old id, and a replay from the stream is absorbed by the version checks.
         """
-        await conn.execute(
-            "DELETE FROM outbox WHERE sent_at < now() - make_interval(days => $1)", self.retention_days
-        )
+        await conn.execute("DELETE FROM outbox WHERE sent_at < now() - make_interval(days => $1)", self.retention_days)
         await conn.execute(
             "DELETE FROM inbox WHERE processed_at < now() - make_interval(days => $1)", self.retention_days
         )

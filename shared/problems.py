@@ -1,4 +1,9 @@
-"""RFC 9457 problem documents: the one error type of every service."""
+"""RFC 9457 problem documents: how every service answers an error.
+
+`Problem` is the HTTP error raised where HTTP is spoken (guards, middleware,
+query parsing); the domain's refusals (`shared.errors`) are mapped here by one
+handler, with the status their kind implies.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ import re
 from typing import Any
 
 import asyncpg
-import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from shared.errors import DomainError, FieldError
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +36,6 @@ TITLES = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
-
-
-class FieldError(msgspec.Struct):
-    field: str
-    message: str
 
 
 class Problem(Exception):
@@ -56,23 +58,6 @@ class Problem(Exception):
         self.type = type_
         self.title = title or TITLES.get(status, "Error")
         self.headers = headers or {}
-
-
-def bad_request(detail: str, field: str | None = None, message: str | None = None) -> Problem:
-    errors = [FieldError(field, message or detail)] if field else None
-    return Problem(400, detail, errors=errors)
-
-
-def not_found(what: str, ident: object) -> Problem:
-    return Problem(404, f"{what} {ident} does not exist")
-
-
-def conflict(detail: str, field: str | None = None) -> Problem:
-    return Problem(409, detail, errors=[FieldError(field, detail)] if field else None)
-
-
-def forbidden(detail: str) -> Problem:
-    return Problem(403, detail)
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> Response:
@@ -127,6 +112,16 @@ def handle_problem(request: Request, exc: Problem) -> Response:
     return problem_response(exc, request.url.path)
 
 
+def from_domain(exc: DomainError) -> Problem:
+    return Problem(
+        exc.status, exc.detail, errors=exc.errors, type_=f"/problems/{exc.kind}" if exc.kind else "about:blank"
+    )
+
+
+def handle_domain(request: Request, exc: DomainError) -> Response:
+    return problem_response(from_domain(exc), request.url.path)
+
+
 def handle_http(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, ValidationException):
         return problem_response(_from_validation(exc), request.url.path)
@@ -172,8 +167,9 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(500, "an unexpected error occurred; it has been logged"), request.url.path)
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     Problem: handle_problem,
+    DomainError: handle_domain,
     HTTPException: handle_http,
     asyncpg.PostgresError: handle_database,
     RecursionError: handle_recursion,

@@ -1,60 +1,93 @@
-"""Settings read once from the environment, as small typed groups."""
+"""A service's settings, read once from the environment, as small typed groups.
+
+This is the one place a service reads its environment; the `thidua` command
+reads its own in `thidua/settings.py`.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-SERVICES = ("units", "awards", "events")
-DEFAULT_PORTS = {"units": 8101, "awards": 8102, "events": 8103}
 MAX_BODY_BYTES = 5 * 1024 * 1024  # larger bodies get 413
+DEFAULT_UNITS_URL = "http://127.0.0.1:8101"
 
 
-def service_database_url(server_url: str, service: str) -> str:
-    """The URL of a service's own database on the server that `server_url` names."""
-    override = os.environ.get(f"{service.upper()}_DATABASE_URL")
+def service_database_url(server_url: str, service: str, env: Mapping[str, str] = os.environ) -> str:
+    """The URL of a service's own database on the server that `server_url` names.
+
+    `<SERVICE>_DATABASE_URL` overrides it; `THIDUA_DB_PREFIX` (default `thidua`) names it `<prefix>_<service>`.
+    """
+    override = env.get(f"{service.upper()}_DATABASE_URL")
     if override:
         return override
-    prefix = os.environ.get("THIDUA_DB_PREFIX", "thidua")
-    parts = urlsplit(server_url)
-    return urlunsplit(parts._replace(path=f"/{prefix}_{service}"))
+    prefix = env.get("THIDUA_DB_PREFIX", "thidua")
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{prefix}_{service}"))
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str  # the service's own database
+    server_url: str  # the PostgreSQL server, for creating the database
+    pool_min: int
+    pool_max: int
+
+
+@dataclass(frozen=True, slots=True)
+class NatsSettings:
+    url: str  # one server, or a cluster's servers separated by commas
+    stream_replicas: int  # 1 on a single server; 3 on a three-node cluster
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    max_deliver: int  # failed attempts before an event is dead-lettered
+    relay_poll_seconds: float  # the relay's back-stop poll when no notification wakes it
+    outbox_retention_days: int  # sent outbox rows and inbox rows are kept this long
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    units_url: str  # where the token verification keys are published
+    token_ttl_seconds: int
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     service: str
-    database_url: str  # the service's own database
-    server_url: str  # the PostgreSQL server, for creating the database
-    nats_url: str
-    units_url: str  # where the token verification keys are published
-    token_ttl_seconds: int
-    pool_min: int
-    pool_max: int
-    max_deliver: int
-    relay_poll_seconds: float
-    outbox_retention_days: int
+    database: DatabaseSettings
+    nats: NatsSettings
+    delivery: DeliverySettings
+    auth: AuthSettings
     log_level: str
 
     @classmethod
-    def from_env(cls, service: str) -> Settings:
-        if service not in SERVICES:
-            raise ValueError(f"unknown service {service!r}")
-        env = os.environ
+    def from_env(cls, service: str, env: Mapping[str, str] = os.environ) -> Settings:
         server_url = env.get("DATABASE_URL")
         if not server_url:
             raise RuntimeError("DATABASE_URL is not set: run through `make run` or set it")
         return cls(
             service=service,
-            database_url=service_database_url(server_url, service),
-            server_url=server_url,
-            nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
-            units_url=env.get("UNITS_URL", f"http://127.0.0.1:{DEFAULT_PORTS['units']}").rstrip("/"),
-            token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", "900")),
-            pool_min=int(env.get("DB_POOL_MIN", "2")),
-            pool_max=int(env.get("DB_POOL_MAX", "10")),
-            max_deliver=int(env.get("MAX_DELIVER", "5")),
-            relay_poll_seconds=float(env.get("RELAY_POLL_SECONDS", "1.0")),
-            outbox_retention_days=int(env.get("OUTBOX_RETENTION_DAYS", "30")),
+            database=DatabaseSettings(
+                url=service_database_url(server_url, service, env),
+                server_url=server_url,
+                pool_min=int(env.get("DB_POOL_MIN", "2")),
+                pool_max=int(env.get("DB_POOL_MAX", "10")),
+            ),
+            nats=NatsSettings(
+                url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
+                stream_replicas=int(env.get("NATS_STREAM_REPLICAS", "1")),
+            ),
+            delivery=DeliverySettings(
+                max_deliver=int(env.get("MAX_DELIVER", "5")),
+                relay_poll_seconds=float(env.get("RELAY_POLL_SECONDS", "1.0")),
+                outbox_retention_days=int(env.get("OUTBOX_RETENTION_DAYS", "30")),
+            ),
+            auth=AuthSettings(
+                units_url=env.get("UNITS_URL", DEFAULT_UNITS_URL).rstrip("/"),
+                token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", "900")),
+            ),
             log_level=env.get("LOG_LEVEL", "INFO"),
         )

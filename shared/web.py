@@ -1,9 +1,13 @@
 """The one way a service is built: its Litestar app, lifespan and health.
 
-`create_service_app(spec)` wires what every service has: settings, logs,
-migrations, the asyncpg pool, NATS and the streams, the outbox relay, the
-service's consumers, token verification, problem documents, health, OpenAPI
-and Idempotency-Key handling. A service brings its routes and consumers.
+A service describes itself in one `ServiceSpec` (its `service.py`): name,
+port, controllers, migrations, the stream it publishes on, its
+subscriptions, its snapshot. `create_service_app(spec)` wires what every
+service has from it: settings, logs, migrations, the asyncpg pool, NATS and
+the streams, the outbox relay, the consumers, token verification, problem
+documents, health, OpenAPI, Idempotency-Key handling, and the dependencies
+every handler may ask for (`service`, `pool`, `conn`, `settings`, `paging`,
+`principal`, `caller`).
 """
 
 from __future__ import annotations
@@ -11,46 +15,62 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from litestar import Litestar, Request, get
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.response import Response
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from shared import auth, db, logs, messaging
-from shared.consumer import Consumer
+from shared import auth, db, events, logs, messaging
+from shared.consumer import Consumer, Subscription
+from shared.db import Migrations
 from shared.idempotency import IdempotencyMiddleware
-from shared.outbox import Relay
+from shared.outbox import Item, Relay
+from shared.pagination import provide_page_query
 from shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
 from shared.settings import MAX_BODY_BYTES, Settings
+from shared.state import STATE_KEY, ServiceState, service_state
 
 log = logging.getLogger(__name__)
 
 
-Hook = Callable[[State], Awaitable[None]]
-ConsumersFactory = Callable[[State], Sequence[Consumer]]
+Hook = Callable[[ServiceState], Awaitable[None]]
+Snapshot = Callable[[asyncpg.Connection, int], AsyncIterator[list[Item]]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceSpec:
+    """Everything a service is, in one place: the skeleton builds it from this, the `thidua` command reads it."""
+
     name: str
+    port: int  # its default port on one machine
     title: str
     description: str
-    route_handlers: list[ControllerRouterHandler]
-    consumers: ConsumersFactory = lambda state: ()
-    on_startup: list[Hook] = field(default_factory=list)
+    controllers: Sequence[ControllerRouterHandler]
+    migrations: Migrations
+    publishes: events.Stream | None = None
+    subscriptions: Sequence[Subscription] = ()
+    # Every aggregate it owns restated as events at their current versions (`thidua republish`).
+    snapshot: Snapshot | None = None
+    on_startup: Sequence[Hook] = ()
+    on_shutdown: Sequence[Hook] = ()
     template_dir: Path | None = None
-    dependencies: dict[str, Provide] = field(default_factory=dict)
+    dependencies: Mapping[str, Provide] = field(default_factory=dict)
+
+    @property
+    def streams(self) -> list[events.Stream]:
+        """The streams it provisions: the one it publishes on and those it reads."""
+        found = [self.publishes] if self.publishes else []
+        return found + [s.stream for s in self.subscriptions]
 
 
 @get("/health/live", include_in_schema=False, sync_to_thread=False)
@@ -59,24 +79,34 @@ def live() -> dict[str, str]:
 
 
 @get("/health/ready", include_in_schema=False)
-async def ready(state: State) -> Response[dict[str, Any]]:
+async def ready(service: ServiceState) -> Response[dict[str, Any]]:
     checks = {"database": False, "nats": False}
     try:
         async with asyncio.timeout(2):
-            checks["database"] = await state.pool.fetchval("SELECT true")
+            checks["database"] = bool(await service.pool.fetchval("SELECT true"))
     except Exception:
         pass
-    checks["nats"] = bool(state.nc.is_connected)
+    checks["nats"] = bool(service.nc.is_connected)
     ok = all(checks.values())
     return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
 
-async def provide_pool(state: State) -> asyncpg.Pool:
-    return state.pool
+def provide_service(request: Request[Any, Any, Any]) -> ServiceState:
+    return service_state(request.app)
 
 
-async def provide_settings(state: State) -> Settings:
-    return state.settings
+def provide_pool(service: ServiceState) -> asyncpg.Pool:
+    return service.pool
+
+
+def provide_settings(service: ServiceState) -> Settings:
+    return service.settings
+
+
+async def provide_connection(service: ServiceState) -> AsyncGenerator[asyncpg.Connection, None]:
+    """One pooled connection for the request, given back when the answer is sent."""
+    async with service.pool.acquire() as conn:
+        yield conn
 
 
 _FIELD_ERROR = Schema(
@@ -114,7 +144,9 @@ def document_problems(app: Litestar) -> None:
                 continue
             responses = dict(operation.responses or {})
             for status in [s for s in responses if s.startswith("4")] + ["4XX"]:
-                description = "Bad request" if status == "400" else "The request was refused; the problem document says why"
+                description = (
+                    "Bad request" if status == "400" else "The request was refused; the problem document says why"
+                )
                 responses[status] = OpenAPIResponse(
                     description=description, content={PROBLEM_JSON: OpenAPIMediaType(schema=_PROBLEM)}
                 )
@@ -127,43 +159,50 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        state = app.state
-        state.settings = settings
-        await db.prepare_database(settings.server_url, settings.database_url, spec.name)
-        state.pool = await db.create_pool(settings.database_url, settings.pool_min, settings.pool_max)
-        state.nc = await messaging.connect(settings.nats_url, f"thidua-{spec.name}")
-        state.js = state.nc.jetstream()
-        consumers: list[Consumer] = []
+        await db.prepare_database(settings.database.server_url, settings.database.url, spec.migrations)
+        pool = await db.create_pool(settings.database.url, settings.database.pool_min, settings.database.pool_max)
+        nc = await messaging.connect(settings.nats.url, f"thidua-{spec.name}")
+        js = nc.jetstream()
         relay = Relay(
-            state.pool,
-            state.js,
+            pool,
+            js,
             spec.name,
-            poll_seconds=settings.relay_poll_seconds,
-            retention_days=settings.outbox_retention_days,
+            poll_seconds=settings.delivery.relay_poll_seconds,
+            retention_days=settings.delivery.outbox_retention_days,
         )
-        state.relay = relay
+        service = ServiceState(
+            settings=settings,
+            pool=pool,
+            nc=nc,
+            js=js,
+            relay=relay,
+            verifier=auth.TokenVerifier(auth.jwks_fetcher(settings.auth.units_url)),
+        )
+        app.state[STATE_KEY] = service
         try:
-            await messaging.provision_streams(state.js)
-            state.verifier = auth.TokenVerifier(auth.jwks_fetcher(settings.units_url))
+            await messaging.provision_streams(js, spec.streams, settings.nats.stream_replicas)
             for hook in spec.on_startup:
-                await hook(state)
+                await hook(service)
             relay.start()
-            for consumer in spec.consumers(state):
+            for subscription in spec.subscriptions:
+                consumer = Consumer(pool, js, subscription, max_deliver=settings.delivery.max_deliver)
                 await consumer.start()
-                consumers.append(consumer)
-            state.consumers = consumers
-            log.info("service started", extra={"consumers": len(consumers)})
+                service.consumers.append(consumer)
+            log.info("service started", extra={"consumers": len(service.consumers)})
             yield
         finally:
             # Graceful: stop taking events, flush what is being published, then close.
-            for consumer in consumers:
+            for consumer in service.consumers:
                 await consumer.stop()
             await relay.stop()
+            for hook in spec.on_shutdown:
+                with contextlib.suppress(Exception):
+                    await hook(service)
             with contextlib.suppress(Exception):
-                await state.js.publish_async_completed()
+                await js.publish_async_completed()
             with contextlib.suppress(Exception):
-                await state.nc.drain()
-            await state.pool.close()
+                await nc.drain()
+            await pool.close()
             log.info("service stopped")
 
     template_config = None
@@ -173,14 +212,17 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         template_config = TemplateConfig(directory=spec.template_dir, engine=JinjaTemplateEngine)
 
     return Litestar(
-        route_handlers=[live, ready, *spec.route_handlers],
+        route_handlers=[live, ready, *spec.controllers],
         lifespan=[lifespan],
         on_startup=[document_problems],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         middleware=[IdempotencyMiddleware],
         dependencies={
-            "pool": Provide(provide_pool),
-            "settings": Provide(provide_settings),
+            "service": Provide(provide_service, sync_to_thread=False),
+            "pool": Provide(provide_pool, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "conn": Provide(provide_connection),
+            "paging": Provide(provide_page_query, sync_to_thread=False),
             "principal": Provide(auth.provide_principal),
             "caller": Provide(auth.provide_optional_principal),
             **spec.dependencies,

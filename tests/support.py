@@ -20,8 +20,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from shared import devstack
-from shared.settings import SERVICES, service_database_url
+from shared.settings import service_database_url
+from thidua import devstack
+from thidua.registry import NAMES as SERVICES
 
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
 
@@ -80,12 +81,12 @@ def start_stack(tmp: Path) -> tuple[Stack, list[Any]]:
 
 
 async def _create_admin(stack: Stack) -> None:
-    from services.units import keys, repository
+    from services.units.accounts.service import create_account
 
     conn = await asyncpg.connect(stack.db_url("units"))
     try:
         if not await conn.fetchval("SELECT 1 FROM accounts WHERE username = 'admin'"):
-            await repository.create_account(conn, "admin", await keys.hash_password(ADMIN_PASSWORD), "admin", None)
+            await create_account(conn, "admin", ADMIN_PASSWORD, "admin")
     finally:
         await conn.close()
 
@@ -130,16 +131,25 @@ class Api:
             return cls(stack, resp.json()["access_token"])
 
     # Builders used across the suites.
-    async def unit(self, name: str | None = None, *, parent_id: str | None = None, kind: str = "grassroots_party_org") -> dict:
+    async def unit(
+        self, name: str | None = None, *, parent_id: str | None = None, kind: str = "grassroots_party_org"
+    ) -> dict:
         resp = await self.units.post(
-            "/units", json={"code": code(), "name": name or f"Chi bộ {uuid.uuid4().hex[:6]}", "kind": kind, "parent_id": parent_id}
+            "/units",
+            json={
+                "code": code(),
+                "name": name or f"Chi bộ {uuid.uuid4().hex[:6]}",
+                "kind": kind,
+                "parent_id": parent_id,
+            },
         )
         assert resp.status_code == 201, resp.text
         return resp.json()
 
     async def person(self, unit_id: str, full_name: str | None = None, **extra: Any) -> dict:
         resp = await self.units.post(
-            "/people", json={"full_name": full_name or f"Nguyễn Văn {uuid.uuid4().hex[:5]}", "unit_id": unit_id, **extra}
+            "/people",
+            json={"full_name": full_name or f"Nguyễn Văn {uuid.uuid4().hex[:5]}", "unit_id": unit_id, **extra},
         )
         assert resp.status_code == 201, resp.text
         return resp.json()
@@ -165,7 +175,9 @@ async def in_copy(stack: Stack, service: str, unit_id: str, version: int = 1) ->
     try:
         return bool(
             await conn.fetchval(
-                "SELECT true FROM units WHERE id = $1 AND version >= $2 AND path IS NOT NULL", uuid.UUID(unit_id), version
+                "SELECT true FROM units WHERE id = $1 AND version >= $2 AND path IS NOT NULL",
+                uuid.UUID(unit_id),
+                version,
             )
         )
     finally:

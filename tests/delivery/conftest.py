@@ -1,7 +1,8 @@
-"""Fixtures of the delivery tests: a scratch database and a NATS connection in the test's loop."""
+"""Fixtures of the delivery tests: a scratch database, a NATS connection in the test's loop, the consumers' log."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,9 +11,10 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
 
-from shared import devstack, messaging
-from tests.delivery.scratch import create_scratch_database, drop_database
+from shared import messaging
+from tests.delivery.scratch import LogRecords, create_scratch_database, drop_database
 from tests.support import Stack
+from thidua import devstack
 
 
 @pytest.fixture
@@ -46,3 +48,16 @@ def own_nats() -> Iterator[devstack.LocalNats]:
             yield server
         finally:
             server.stop()
+
+
+@pytest.fixture
+def consumer_log() -> Iterator[LogRecords]:
+    """What `shared.consumer` logs during the test, from INFO up (a skipped event is logged at INFO)."""
+    records = LogRecords()
+    logger = logging.getLogger("shared.consumer")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(records)
+    yield records
+    logger.removeHandler(records)
+    logger.setLevel(level)

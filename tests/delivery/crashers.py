@@ -21,7 +21,7 @@ from nats.aio.msg import Msg
 from shared import messaging
 from shared.consumer import Consumer
 from shared.outbox import Relay
-from tests.delivery.scratch import counting_handler
+from tests.delivery.scratch import counting_handler, subscription
 
 
 def _die() -> None:
@@ -48,8 +48,7 @@ async def run(args: argparse.Namespace) -> None:
         RelayDyingBeforeMarkingSent(pool, js, args.service, poll_seconds=0.2).start()
     else:
         consumer = ConsumerDyingBeforeAck(
-            pool, js, stream=args.stream, durable=args.durable, subjects=[args.subject],
-            handler=counting_handler, ack_wait=args.ack_wait,
+            pool, js, subscription(args.stream, args.durable, [args.subject], counting_handler, ack_wait=args.ack_wait)
         )
         await consumer.start()
     await asyncio.sleep(60)  # SIGKILL comes long before

@@ -8,6 +8,8 @@ a handler ran, with no unique key, so an event applied twice shows as two rows.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -18,9 +20,12 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 
 from shared import events, unit_copy
+from shared.consumer import Handler, Subscription
 from shared.db import SHARED_MIGRATIONS
+from tests.support import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
+THIDUA = Path(sys.executable).parent / "thidua"  # the console script, as an operator runs it
 
 APPLICATIONS = """CREATE TABLE applications (
     event_id   uuid NOT NULL,
@@ -73,23 +78,76 @@ async def add_test_stream(js: JetStreamContext) -> tuple[str, str]:
     return name, prefix
 
 
+def subscription(
+    stream: str, durable: str, subjects: list[str], handler: Handler, *, ack_wait: float = 30.0
+) -> Subscription:
+    """A durable on a test's own stream: `handler` for every unit event, whatever subject carries it."""
+    return Subscription(
+        durable=durable,
+        stream=events.Stream(stream, tuple(subjects)),
+        handlers=dict.fromkeys((events.UnitCreated, events.UnitRenamed, events.UnitMoved), handler),
+        ack_wait=ack_wait,
+        filter_subjects=tuple(subjects),
+    )
+
+
+class LogRecords(logging.Handler):
+    """Log records kept as their messages, for a test to look for one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def unit_event(
     *, unit_id: uuid.UUID | None = None, name: str | None = None, version: int = 1, parent_id: uuid.UUID | None = None
 ) -> events.Envelope:
     unit_id = unit_id or uuid.uuid4()
     data = (events.UnitCreated if version == 1 else events.UnitRenamed)(
-        id=unit_id, code=f"D-{unit_id.hex[:10]}", name=name or f"Chi bộ {unit_id.hex[:6]}",
-        kind="grassroots_party_org", parent_id=parent_id,
+        id=unit_id,
+        code=f"D-{unit_id.hex[:10]}",
+        name=name or f"Chi bộ {unit_id.hex[:6]}",
+        kind="grassroots_party_org",
+        parent_id=parent_id,
     )
     return events.envelope(data, producer="units", aggregate_id=unit_id, version=version)
+
+
+def unit_id(env: events.Envelope) -> uuid.UUID:
+    """The id of the unit a unit event (from `unit_event`) is about."""
+    assert isinstance(env.data, events.UnitState)
+    return env.data.id
 
 
 async def crash(role: str, *args: str) -> str:
     """Run a crasher (tests/delivery/crashers.py) to its SIGKILL; its output."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.delivery.crashers", role, *args,
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.delivery.crashers",
+        role,
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == -9, f"the {role} did not die at its crash point: {proc.returncode}\n{err.decode()}"
     return out.decode()
+
+
+async def run_thidua(stack: Stack, *args: str, timeout: float = 120) -> tuple[int, str, str]:
+    """Run the `thidua` command against the stack's servers: its exit code, output and errors."""
+    proc = await asyncio.create_subprocess_exec(
+        str(THIDUA),
+        *args,
+        env={**os.environ, **stack.env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()

@@ -6,13 +6,16 @@ Relay; they die between the two steps whose gap the design must cover.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 import asyncpg
 from nats.aio.client import Client as NATS
 
 from shared import events, outbox
 from shared.consumer import Consumer
 from shared.outbox import Relay
-from tests.delivery.scratch import add_test_stream, counting_handler, crash, unit_event
+from tests.delivery.scratch import add_test_stream, counting_handler, crash, subscription, unit_event, unit_id
 from tests.support import Stack, eventually, in_copy
 
 
@@ -23,13 +26,24 @@ async def test_a_consumer_killed_after_its_commit_and_before_its_ack(
     stream, prefix = await add_test_stream(js)
     try:
         root = unit_event()
-        sent = [root, *(unit_event(parent_id=root.data.id) for _ in range(4))]  # type: ignore[attr-defined]
+        sent = [root, *(unit_event(parent_id=unit_id(root)) for _ in range(4))]
         for env in sent:
             await js.publish(f"{prefix}.unit.created", events.encode(env), headers={"Nats-Msg-Id": str(env.id)})
         durable = "delivery-crash"
         out = await crash(
-            "consumer", "--db", scratch, "--nats", stack.nats_url,
-            "--stream", stream, "--durable", durable, "--subject", f"{prefix}.>", "--ack-wait", "1",
+            "consumer",
+            "--db",
+            scratch,
+            "--nats",
+            stack.nats_url,
+            "--stream",
+            stream,
+            "--durable",
+            durable,
+            "--subject",
+            f"{prefix}.>",
+            "--ack-wait",
+            "1",
         )
         assert out.strip() == "committed 1"
         # The crash left the first event applied and every message unacknowledged.
@@ -38,14 +52,15 @@ async def test_a_consumer_killed_after_its_commit_and_before_its_ack(
 
         # A fresh process on the same durable: JetStream redelivers after ack_wait, the inbox absorbs the repeat.
         restarted = Consumer(
-            scratch_pool, js, stream=stream, durable=durable, subjects=[f"{prefix}.>"],
-            handler=counting_handler, ack_wait=1,
+            scratch_pool, js, subscription(stream, durable, [f"{prefix}.>"], counting_handler, ack_wait=1)
         )
         await restarted.start()
         try:
+
             async def settled() -> bool:
                 info = await js.consumer_info(stream, durable)
                 return info.ack_floor.stream_seq == len(sent) and not info.num_ack_pending
+
             await eventually(settled, timeout=10)
         finally:
             await restarted.stop()
@@ -58,8 +73,8 @@ async def test_a_consumer_killed_after_its_commit_and_before_its_ack(
         assert await scratch_pool.fetchval("SELECT count(*) FROM inbox") == len(sent)
         # The copy is exactly right: every unit, under its parent.
         paths = await scratch_pool.fetch("SELECT id, path::text FROM units")
-        root_label = root.data.id.hex  # type: ignore[attr-defined]
-        assert {r["id"] for r in paths} == {e.data.id for e in sent}  # type: ignore[attr-defined]
+        root_label = unit_id(root).hex
+        assert {r["id"] for r in paths} == {unit_id(e) for e in sent}
         assert all(r["path"] == root_label or r["path"].startswith(f"{root_label}.") for r in paths)
     finally:
         await js.delete_stream(stream)
@@ -71,7 +86,7 @@ async def test_a_relay_killed_after_publishing_and_before_marking_sent(
     """The scratch database plays a units database: its events go to the real UNITS stream and both copies."""
     js = nc.jetstream()
     root = unit_event(name="Đảng ủy khối thử")
-    written = [root, *(unit_event(parent_id=root.data.id) for _ in range(19))]  # type: ignore[attr-defined]
+    written = [root, *(unit_event(parent_id=unit_id(root)) for _ in range(19))]
     async with scratch_pool.acquire() as conn, conn.transaction():
         for env in written:
             await conn.execute(
@@ -87,8 +102,10 @@ async def test_a_relay_killed_after_publishing_and_before_marking_sent(
     relay = Relay(scratch_pool, js, "units", poll_seconds=0.2)
     relay.start()
     try:
+
         async def all_sent() -> bool:
             return not await scratch_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
         await eventually(all_sent)
     finally:
         await relay.stop()
@@ -98,7 +115,7 @@ async def test_a_relay_killed_after_publishing_and_before_marking_sent(
     ids = [e.id for e in written]
     for service, durable in (("awards", "awards-units"), ("events", "events-units")):
         for env in written:
-            await eventually(lambda s=service, e=env: in_copy(stack, s, str(e.data.id)))  # type: ignore[attr-defined]
+            await eventually(partial(in_copy, stack, service, str(unit_id(env))))
         conn = await asyncpg.connect(stack.db_url(service))
         try:
             assert await conn.fetchval(
@@ -118,10 +135,11 @@ async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NA
     try:
         batch1 = [unit_event() for _ in range(3)]
         async with scratch_pool.acquire() as conn, conn.transaction():
-            await outbox.emit_many(conn, [(e.data, e.data.id, 1) for e in batch1], producer="units")  # type: ignore[attr-defined]
+            await outbox.emit(conn, [(e.data, unit_id(e), 1) for e in batch1], producer="units")
 
         async def pending() -> int:
             return await scratch_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
         await eventually(lambda: _is_zero(pending))
         assert sorted([first.published, second.published]) == [0, 3]
         leader, standby = (first, second) if first.published else (second, first)
@@ -130,7 +148,7 @@ async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NA
         async with scratch_pool.acquire() as conn, conn.transaction():
             for _ in range(2):
                 e = unit_event()
-                await outbox.emit(conn, e.data, producer="units", aggregate_id=e.data.id, version=1)  # type: ignore[attr-defined]
+                await outbox.emit(conn, [(e.data, unit_id(e), 1)], producer="units")
         await eventually(lambda: _is_zero(pending))
         assert standby.published == 2
     finally:
@@ -138,6 +156,5 @@ async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NA
         await second.stop()
 
 
-async def _is_zero(count: object) -> bool:
-    return await count() == 0  # type: ignore[operator]
-
+async def _is_zero(count: Callable[[], Awaitable[int]]) -> bool:
+    return await count() == 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import asyncpg
 from nats.aio.client import Client as NATS
 
 from shared import events
 from shared.consumer import Consumer
-from tests.delivery.scratch import counting_handler, unit_event
+from tests.delivery.scratch import counting_handler, subscription, unit_event
 from tests.support import Api, Stack, eventually, in_copy
 
 COPIES = {"awards": "awards-units", "events": "events-units"}
@@ -19,12 +20,14 @@ async def fetch_outbox_row(stack: Stack, event_of_unit: str) -> asyncpg.Record:
     """The units service's outbox row of a unit's creation, once the relay has sent it."""
     conn = await asyncpg.connect(stack.db_url("units"))
     try:
+
         async def sent() -> asyncpg.Record | None:
             return await conn.fetchrow(
                 "SELECT id, subject, payload FROM outbox WHERE sent_at IS NOT NULL AND subject = 'units.unit.created'"
                 " AND convert_from(payload, 'UTF8')::jsonb #>> '{data,id}' = $1",
                 event_of_unit,
             )
+
         return await eventually(sent)
     finally:
         await conn.close()
@@ -52,8 +55,9 @@ async def test_an_event_published_twice_is_applied_once(
     row = await fetch_outbox_row(stack, unit["id"])
     # A counting consumer of its own on the same stream shows how often a handler ran.
     counter = Consumer(
-        scratch_pool, js, stream="UNITS", durable=f"delivery-twice-{uuid.uuid4().hex[:8]}",
-        subjects=["units.unit.>"], handler=counting_handler,
+        scratch_pool,
+        js,
+        subscription("UNITS", f"delivery-twice-{uuid.uuid4().hex[:8]}", ["units.unit.>"], counting_handler),
     )
     await counter.start()
     try:
@@ -64,7 +68,7 @@ async def test_an_event_published_twice_is_applied_once(
         second = await js.publish(row["subject"], row["payload"], headers={"Nats-Msg-Id": f"{row['id']}-again"})
         assert not second.duplicate
         for durable in [*COPIES.values(), counter.durable]:
-            await eventually(lambda d=durable: passed(nc, d, second.seq))
+            await eventually(partial(passed, nc, durable, second.seq))
     finally:
         await counter.stop()
 
@@ -88,13 +92,13 @@ async def test_an_older_version_after_a_newer_one_is_ignored(stack: Stack, admin
     renamed = await admin.units.patch(f"/units/{unit['id']}", json={"name": "Chi bộ tên mới"})
     assert renamed.status_code == 200, renamed.text
     for service in COPIES:
-        await eventually(lambda s=service: in_copy(stack, s, unit["id"], version=2))
+        await eventually(partial(in_copy, stack, service, unit["id"], version=2))
 
     # A late event of version 1 with its own id: the inbox does not know it, the version check must stop it.
     late = unit_event(unit_id=uuid.UUID(unit["id"]), name="Chi bộ tên cũ", version=1)
     ack = await js.publish(late.type, events.encode(late), headers={"Nats-Msg-Id": str(late.id)})
     for durable in COPIES.values():
-        await eventually(lambda d=durable: passed(nc, d, ack.seq))
+        await eventually(partial(passed, nc, durable, ack.seq))
 
     for service in COPIES:
         row = await copy_row(stack, service, unit["id"])

@@ -2,57 +2,42 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator
+from functools import partial
 
 import asyncpg
-import pytest
 from nats.aio.client import Client as NATS
 
-from shared import devstack, events, messaging, outbox
+from shared import events, messaging, outbox
 from shared.consumer import Consumer
 from shared.messaging import DEAD_LETTER_STREAM
 from shared.outbox import Relay
-from tests.delivery.scratch import add_test_stream, counting_handler, unit_event
+from tests.delivery.scratch import LogRecords, add_test_stream, counting_handler, subscription, unit_event, unit_id
 from tests.support import Api, Stack, eventually, in_copy
-
-
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def consumer_log() -> AsyncIterator[Records]:
-    records = Records()
-    logger = logging.getLogger("shared.consumer")
-    logger.addHandler(records)
-    yield records  # type: ignore[misc]
-    logger.removeHandler(records)
+from thidua import devstack
 
 
 async def test_an_undecodable_message_is_dead_lettered_and_the_consumers_go_on(
     stack: Stack, admin: Api, nc: NATS
 ) -> None:
     js = nc.jetstream()
-    subject = f"units.poison.{uuid.uuid4().hex[:8]}"
+    # On a subject the consumers take: they filter on the subjects of the types they handle.
+    subject = "units.unit.created"
     payload = b'{"this is": "not an event"'
-    await js.publish(subject, payload, headers={"Nats-Msg-Id": subject})
+    await js.publish(subject, payload, headers={"Nats-Msg-Id": f"poison-{uuid.uuid4()}"})
 
     for service, durable in (("awards", "awards-units"), ("events", "events-units")):
         conn = await asyncpg.connect(stack.db_url(service))
         try:
-            async def dead() -> asyncpg.Record | None:
+
+            async def dead(conn: asyncpg.Connection = conn) -> asyncpg.Record | None:
                 return await conn.fetchrow(
-                    "SELECT consumer, error, payload, deliveries FROM dead_letters WHERE subject = $1", subject  # noqa: B023
+                    "SELECT consumer, error, payload, deliveries FROM dead_letters WHERE subject = $1",
+                    subject,  # noqa: B023
                 )
+
             letter = await eventually(dead)
         finally:
             await conn.close()
@@ -65,7 +50,7 @@ async def test_an_undecodable_message_is_dead_lettered_and_the_consumers_go_on(
 
     unit = await admin.unit("Chi bộ sau thư chết")
     for service in ("awards", "events"):
-        await eventually(lambda s=service: in_copy(stack, s, unit["id"]))
+        await eventually(partial(in_copy, stack, service, unit["id"]))
 
 
 async def test_a_handler_that_keeps_failing_is_dead_lettered_after_max_deliver(
@@ -81,8 +66,7 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_max_deliver(
             raise ValueError("this unit cannot be applied")
 
     consumer = Consumer(
-        scratch_pool, js, stream=stream, durable="delivery-poison", subjects=[f"{prefix}.>"],
-        handler=handler, max_deliver=3,
+        scratch_pool, js, subscription(stream, "delivery-poison", [f"{prefix}.>"], handler), max_deliver=3
     )
     await consumer.start()
     try:
@@ -92,6 +76,7 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_max_deliver(
         async def settled() -> bool:
             info = await js.consumer_info(stream, "delivery-poison")
             return info.ack_floor.stream_seq == 2 and not info.num_ack_pending
+
         await eventually(settled, timeout=15)
     finally:
         await consumer.stop()
@@ -101,15 +86,16 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_max_deliver(
     assert (letter["event_id"], letter["deliveries"]) == (str(poison.id), 3)
     assert "this unit cannot be applied" in letter["error"]
     on_subject = await js.get_last_msg(DEAD_LETTER_STREAM, f"dead.delivery-poison.{prefix}.unit.created")
+    assert on_subject.data is not None
     assert events.decode(on_subject.data).id == poison.id
     # The failed attempts left nothing behind; the next message was applied once.
     assert [r["event_id"] for r in await scratch_pool.fetch("SELECT event_id FROM applications")] == [good.id]
     assert [r["event_id"] for r in await scratch_pool.fetch("SELECT event_id FROM inbox")] == [good.id]
-    assert await scratch_pool.fetchval("SELECT name FROM units WHERE id = $1", good.data.id)  # type: ignore[attr-defined]
+    assert await scratch_pool.fetchval("SELECT name FROM units WHERE id = $1", unit_id(good))
 
 
 async def test_a_consumer_whose_ack_is_lost_keeps_consuming(
-    own_nats: devstack.LocalNats, scratch_pool: asyncpg.Pool, consumer_log: Records
+    own_nats: devstack.LocalNats, scratch_pool: asyncpg.Pool, consumer_log: LogRecords
 ) -> None:
     """NATS freezes between the commit and the ack: the ack times out; the consumer must go on."""
     assert own_nats.proc is not None
@@ -124,10 +110,7 @@ async def test_a_consumer_whose_ack_is_lost_keeps_consuming(
         if env.id == first.id:
             os.kill(pid, signal.SIGSTOP)  # the broker stops answering before the ack goes out
 
-    consumer = Consumer(
-        scratch_pool, js, stream=stream, durable="delivery-frozen", subjects=[f"{prefix}.>"],
-        handler=handler, ack_wait=1,
-    )
+    consumer = Consumer(scratch_pool, js, subscription(stream, "delivery-frozen", [f"{prefix}.>"], handler, ack_wait=1))
     await consumer.start()
     try:
         await js.publish(f"{prefix}.unit.created", events.encode(first), headers={"Nats-Msg-Id": str(first.id)})
@@ -138,6 +121,7 @@ async def test_a_consumer_whose_ack_is_lost_keeps_consuming(
         async def settled() -> bool:
             info = await js.consumer_info(stream, "delivery-frozen")
             return info.ack_floor.stream_seq == 2 and not info.num_ack_pending
+
         await eventually(settled, timeout=10)
     finally:
         os.kill(pid, signal.SIGCONT)
@@ -156,7 +140,7 @@ async def test_the_relay_recovers_when_nats_dies_with_publishes_in_flight(
     assert own_nats.proc is not None
     nc = await messaging.connect(own_nats.url, "delivery-relay")
     js = nc.jetstream()
-    await messaging.provision_streams(js)
+    await messaging.provision_streams(js, [events.UNITS_STREAM])
     relay = Relay(scratch_pool, js, "units", poll_seconds=0.2, ack_timeout=1)
     relay.start()
     try:
@@ -164,7 +148,7 @@ async def test_the_relay_recovers_when_nats_dies_with_publishes_in_flight(
         own_nats.proc.send_signal(signal.SIGSTOP)
         written = [unit_event() for _ in range(10)]
         async with scratch_pool.acquire() as conn, conn.transaction():
-            await outbox.emit_many(conn, [(e.data, e.data.id, 1) for e in written], producer="units")  # type: ignore[attr-defined]
+            await outbox.emit(conn, [(e.data, unit_id(e), 1) for e in written], producer="units")
         await eventually(lambda: _async(js.publish_async_pending() == len(written)))
         own_nats.proc.kill()  # with the publishes unread in its socket
         own_nats.proc.wait()
@@ -173,6 +157,7 @@ async def test_the_relay_recovers_when_nats_dies_with_publishes_in_flight(
 
         async def all_sent() -> bool:
             return not await scratch_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
         await eventually(all_sent, timeout=20)
     finally:
         if own_nats.proc is not None:
@@ -185,10 +170,12 @@ async def test_the_relay_recovers_when_nats_dies_with_publishes_in_flight(
 
 async def _leads(pool: asyncpg.Pool) -> bool:
     """Does some session hold the relay's advisory lock on this database?"""
-    return bool(await pool.fetchval(
-        "SELECT true FROM pg_locks WHERE locktype = 'advisory' AND database = "
-        "(SELECT oid FROM pg_database WHERE datname = current_database()) AND granted"
-    ))
+    return bool(
+        await pool.fetchval(
+            "SELECT true FROM pg_locks WHERE locktype = 'advisory' AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database()) AND granted"
+        )
+    )
 
 
 async def _contains(messages: list[str], text: str) -> bool:

@@ -13,14 +13,16 @@ import uuid
 
 import asyncpg
 
-from shared import devstack
 from tests.support import Api, Stack, code, eventually
+from thidua import devstack
 
 
 def applied_by(process: devstack.ServiceProcess, durable: str) -> int:
     """What the process logged when its consumer stopped: `consumer <durable> stopped, <n> events applied`."""
     assert process.log_path is not None
-    found = re.findall(rf"consumer {durable} stopped, (\d+) events applied", process.log_path.read_text(encoding="utf-8"))
+    found = re.findall(
+        rf"consumer {durable} stopped, (\d+) events applied", process.log_path.read_text(encoding="utf-8")
+    )
     assert len(found) == 1, f"no single 'consumer stopped' line for {durable} in {process.log_path}"
     return int(found[0])
 
@@ -37,8 +39,10 @@ async def test_two_awards_processes_share_one_durable(stack: Stack, admin: Api) 
 
         root = await admin.unit("Đảng bộ khối nhân bản", kind="party_committee")
         root_code = (await admin.units.get(f"/units/{root['id']}")).json()["code"]
-        rows = [{"code": code("R"), "name": f"Chi bộ {i}", "kind": "grassroots_party_org", "parent_code": root_code}
-                for i in range(200)]
+        rows = [
+            {"code": code("R"), "name": f"Chi bộ {i}", "kind": "grassroots_party_org", "parent_code": root_code}
+            for i in range(200)
+        ]
         resp = await admin.units.post("/units/import", json=rows)
         assert resp.status_code in (200, 201), resp.text
         ids = [uuid.UUID(u["id"]) for u in resp.json()["items"]]
@@ -46,11 +50,13 @@ async def test_two_awards_processes_share_one_durable(stack: Stack, admin: Api) 
 
         conn = await asyncpg.connect(stack.db_url("awards"))
         try:
+
             async def all_in_copy() -> bool:
                 n = await conn.fetchval(
                     "SELECT count(*) FROM units WHERE id = ANY($1::uuid[]) AND path IS NOT NULL", ids
                 )
                 return n == len(ids)
+
             await eventually(all_in_copy, timeout=30)
         finally:
             await conn.close()

@@ -9,52 +9,50 @@ as it is, and a revoked award stays off the roll.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from functools import partial
 
 import asyncpg
 import pytest
 
-from tests.awards.helpers import approve, campaign, category, decide, nominate, person_here, unit_here
-from services.events.repository import bump_version
+from services.events.roll.projection import bump_version
 from shared import events
+from tests.awards.helpers import approve, campaign, category, decide, nominate, person_here, unit_here
+from tests.delivery.scratch import run_thidua
 from tests.support import Api, Stack, eventually, in_copy
+from thidua import registry
 
-THIDUA = Path(sys.executable).parent / "thidua"
 UNIT_COPY = "SELECT id, code, name, kind, parent_id, path::text AS path, version FROM units"
-# Who consumes what each service publishes (services/*/app.py).
-CONSUMERS = {"units": {"awards": ["awards-units"], "events": ["events-units"]}, "awards": {"events": ["events-awards"]}, "events": {}}
 
 
 async def republish(stack: Stack, service: str, *args: str) -> str:
     """Run `thidua republish SERVICE`, and wait until every consumer has taken in what it wrote."""
     async with db(stack, service) as conn:
         since: datetime = await conn.fetchval("SELECT clock_timestamp()")
-    env = {**os.environ, "DATABASE_URL": stack.database_url}
-    proc = await asyncio.create_subprocess_exec(
-        str(THIDUA), "republish", service, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, err.decode()
+    code, out, err = await run_thidua(stack, "republish", service, *args)
+    assert code == 0, err
     async with db(stack, service) as conn:
-        ids = [r["id"] for r in await conn.fetch("SELECT id FROM outbox WHERE created_at >= $1", since)]
+        written = await conn.fetch("SELECT id, subject FROM outbox WHERE created_at >= $1", since)
+    ids = [r["id"] for r in written]
     assert ids, "republish wrote nothing"
-    assert out.decode().strip().endswith(f"{len(ids)} {service} events written to the outbox for publishing"), out
-    for consumer_service, durables in CONSUMERS[service].items():
+    assert out.strip().endswith(f"{len(ids)} {service} events written to the outbox for publishing"), out
+    # Each durable is sent only the subjects it handles (services/*/consumes.py).
+    for consumer_service, subscription in registry.subscribers(service):
+        wanted = [r["id"] for r in written if r["subject"] in subscription.subjects]
         async with db(stack, consumer_service) as conn:
-            for durable in durables:
-                async def taken_in(c: asyncpg.Connection = conn, d: str = durable) -> bool:
-                    return await c.fetchval(
-                        "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", d, ids
-                    ) == len(ids)
-                await eventually(taken_in, timeout=30)
-    return out.decode()
+
+            async def taken_in(
+                c: asyncpg.Connection = conn, d: str = subscription.durable, w: list[uuid.UUID] = wanted
+            ) -> bool:
+                return await c.fetchval(
+                    "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", d, w
+                ) == len(w)
+
+            await eventually(taken_in, timeout=30)
+    return out
 
 
 class db:  # noqa: N801 - used as `async with db(stack, service) as conn`
@@ -106,6 +104,7 @@ async def granted(admin: Api, committee: Api) -> Granted:
 
     async def on_roll() -> bool:
         return {h["award_id"] for h in await roll(admin, camp["id"])} == set(ids)
+
     await eventually(on_roll)
     return Granted(root, child, leaf, person, camp, ids)
 
@@ -125,11 +124,16 @@ async def awards_of(api: Api, campaign_id: str) -> list[dict]:
 def as_roll_row(award: dict, unit_names: dict[uuid.UUID, str]) -> dict:
     """What the roll shows of a granted award, in the roll's shape: its unit under the unit's current name."""
     return {
-        "award_id": award["award_id"], "kind": award["kind"], "name": award["name"],
-        "unit_id": award["unit_id"], "unit_name": unit_names[uuid.UUID(award["unit_id"])],
+        "award_id": award["award_id"],
+        "kind": award["kind"],
+        "name": award["name"],
+        "unit_id": award["unit_id"],
+        "unit_name": unit_names[uuid.UUID(award["unit_id"])],
         "campaign": {"id": award["campaign_id"], "name": award["campaign_name"], "year": award["year"]},
         "category": {"id": award["category_id"], "name": award["category_name"]},
-        "form": award["form"], "decision_number": award["decision_number"], "decision_date": award["decision_date"],
+        "form": award["form"],
+        "decision_number": award["decision_number"],
+        "decision_date": award["decision_date"],
     }
 
 
@@ -141,13 +145,17 @@ async def assert_copies_match_sources(stack: Stack, api: Api, campaign_id: str) 
         }
     for service in ("awards", "events"):
         async with db(stack, service) as conn:
-            copy = {r["id"]: dict(r) for r in await conn.fetch(f"{UNIT_COPY} WHERE id = ANY($1::uuid[])", list(source_units))}
+            copy = {
+                r["id"]: dict(r)
+                for r in await conn.fetch(f"{UNIT_COPY} WHERE id = ANY($1::uuid[])", list(source_units))
+            }
         assert copy == source_units, service
     async with db(stack, "awards") as awards_db:
         people = {
             r["id"]: dict(r)
             for r in await awards_db.fetch(
-                "SELECT id, full_name, unit_id, position, version FROM people WHERE id = ANY($1::uuid[])", list(source_people)
+                "SELECT id, full_name, unit_id, position, version FROM people WHERE id = ANY($1::uuid[])",
+                list(source_people),
             )
         }
         granted_ids = {r["id"] for r in await awards_db.fetch("SELECT id FROM nominations WHERE status = 'granted'")}
@@ -155,11 +163,15 @@ async def assert_copies_match_sources(stack: Stack, api: Api, campaign_id: str) 
     # The campaign's roll is its granted awards, field by field; and every granted award is on the roll.
     names = {i: u["name"] for i, u in source_units.items()}
     expected = sorted((as_roll_row(a, names) for a in await awards_of(api, campaign_id)), key=lambda r: r["award_id"])
-    shown = sorted(({k: v for k, v in h.items() if k != "ceremony"} for h in await roll(api, campaign_id)),
-                   key=lambda r: r["award_id"])
+    shown = sorted(
+        ({k: v for k, v in h.items() if k != "ceremony"} for h in await roll(api, campaign_id)),
+        key=lambda r: r["award_id"],
+    )
     assert shown == expected
     async with db(stack, "events") as events_db:
-        on_roll = {r["award_id"] for r in await events_db.fetch("SELECT award_id FROM honorees WHERE status = 'granted'")}
+        on_roll = {
+            r["award_id"] for r in await events_db.fetch("SELECT award_id FROM honorees WHERE status = 'granted'")
+        }
     assert granted_ids <= on_roll
 
 
@@ -171,24 +183,31 @@ async def test_republish_restores_what_a_broker_that_lost_data_never_delivered(
     assert renamed.status_code == 200, renamed.text
     for service in ("awards", "events"):
         async with db(stack, service) as conn:
-            await eventually(lambda c=conn: c.fetchval(
-                "SELECT version = 2 FROM units WHERE id = $1", uuid.UUID(world.leaf["id"])))
+            await eventually(
+                partial(conn.fetchval, "SELECT version = 2 FROM units WHERE id = $1", uuid.UUID(world.leaf["id"]))
+            )
     await eventually(lambda: _roll_shows_unit_name(admin, world.campaign["id"], "Chi bộ Đối soát (mới)"))
 
     # What a broker that lost data leaves behind: copies without rows, and a rename never heard of.
     async with db(stack, "awards") as conn:
-        await conn.execute("DELETE FROM units WHERE id = ANY($1::uuid[])",
-                           [uuid.UUID(world.root["id"]), uuid.UUID(world.child["id"])])
-        await conn.execute("UPDATE units SET name = 'Chi bộ Đối soát', version = 1 WHERE id = $1",
-                           uuid.UUID(world.leaf["id"]))
+        await conn.execute(
+            "DELETE FROM units WHERE id = ANY($1::uuid[])", [uuid.UUID(world.root["id"]), uuid.UUID(world.child["id"])]
+        )
+        await conn.execute(
+            "UPDATE units SET name = 'Chi bộ Đối soát', version = 1 WHERE id = $1", uuid.UUID(world.leaf["id"])
+        )
         await conn.execute("DELETE FROM people WHERE id = $1", uuid.UUID(world.person["id"]))
     async with db(stack, "events") as conn:
         await conn.execute("DELETE FROM units WHERE id = $1", uuid.UUID(world.root["id"]))
-        await conn.execute("DELETE FROM honorees WHERE award_id = ANY($1::uuid[])", [uuid.UUID(i) for i in world.award_ids])
+        await conn.execute(
+            "DELETE FROM honorees WHERE award_id = ANY($1::uuid[])", [uuid.UUID(i) for i in world.award_ids]
+        )
         await conn.execute("DELETE FROM campaigns WHERE id = $1", uuid.UUID(world.campaign["id"]))
         await bump_version(conn)  # a roll that never had them: no cached answer shows them
+
     async def gone() -> bool:  # the campaign itself is unknown to the roll now
         return (await admin.events.get("/honorees", params={"campaign_id": world.campaign["id"]})).status_code == 404
+
     await eventually(gone)
 
     out = await republish(stack, "units", "--batch", "2")  # several transactions, parents in earlier ones
@@ -199,10 +218,14 @@ async def test_republish_restores_what_a_broker_that_lost_data_never_delivered(
     await assert_copies_match_sources(stack, admin, world.campaign["id"])
     async with db(stack, "events") as conn:
         # The restored campaign is back in the page's filters, and each restored row keeps its grant time.
-        assert await conn.fetchval("SELECT name FROM campaigns WHERE id = $1", uuid.UUID(world.campaign["id"])) \
+        assert (
+            await conn.fetchval("SELECT name FROM campaigns WHERE id = $1", uuid.UUID(world.campaign["id"]))
             == world.campaign["name"]
-        restored = await conn.fetch("SELECT award_id, granted_at FROM honorees WHERE award_id = ANY($1::uuid[])",
-                                    [uuid.UUID(i) for i in world.award_ids])
+        )
+        restored = await conn.fetch(
+            "SELECT award_id, granted_at FROM honorees WHERE award_id = ANY($1::uuid[])",
+            [uuid.UUID(i) for i in world.award_ids],
+        )
     for row in restored:
         award = (await admin.awards.get(f"/awards/{row['award_id']}")).json()
         assert row["granted_at"] == datetime.fromisoformat(award["granted_at"])
@@ -266,9 +289,16 @@ async def test_rebuild_drops_what_the_source_does_not_have_and_keeps_ceremonies(
     stack: Stack, admin: Api, committee: Api
 ) -> None:
     world = await granted(admin, committee)
-    resp = await committee.events.post("/ceremonies", json={
-        "title": "Lễ trao tặng Đối soát", "held_on": "2025-12-30", "venue": "Hội trường tỉnh",
-        "host_unit_id": world.root["id"], "campaign_ids": [world.campaign["id"]]})
+    resp = await committee.events.post(
+        "/ceremonies",
+        json={
+            "title": "Lễ trao tặng Đối soát",
+            "held_on": "2025-12-30",
+            "venue": "Hội trường tỉnh",
+            "host_unit_id": world.root["id"],
+            "campaign_ids": [world.campaign["id"]],
+        },
+    )
     assert resp.status_code == 201, resp.text
     ceremony = resp.json()
     held = await committee.events.post(f"/ceremonies/{ceremony['id']}/hold")
@@ -281,7 +311,9 @@ async def test_rebuild_drops_what_the_source_does_not_have_and_keeps_ceremonies(
         await conn.execute(
             """INSERT INTO campaigns (id, code, name, year, organizer_unit_id, status, version)
                VALUES ($1, 'PT-MA', 'Phong trào không còn', 2020, $2, 'closed', 3)""",
-            phantom_campaign, uuid.UUID(world.root["id"]))
+            phantom_campaign,
+            uuid.UUID(world.root["id"]),
+        )
         await conn.execute(
             """INSERT INTO honorees (award_id, version, status, kind, name, unit_id, unit_name, campaign_id,
                                      campaign_name, year, category_id, category_name, form, decision_number,
@@ -289,18 +321,16 @@ async def test_rebuild_drops_what_the_source_does_not_have_and_keeps_ceremonies(
                SELECT $1, 1, 'granted', kind, 'Người không có thật', unit_id, unit_name, campaign_id, campaign_name,
                       year, category_id, category_name, form, decision_number, decision_date, sort_group, sort_key
                FROM honorees WHERE award_id = $2""",
-            phantom, uuid.UUID(world.award_ids[0]))
+            phantom,
+            uuid.UUID(world.award_ids[0]),
+        )
         await conn.execute("UPDATE honorees SET name = 'Sai tên' WHERE award_id = $1", uuid.UUID(world.award_ids[1]))
         await bump_version(conn)
     assert len(await roll(admin, world.campaign["id"])) == 3
 
-    env = {**os.environ, "DATABASE_URL": stack.database_url}
-    proc = await asyncio.create_subprocess_exec(
-        str(THIDUA), "rebuild", "events", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, err.decode()
-    assert "roll rebuilt" in out.decode(), out
+    code, out, err = await run_thidua(stack, "rebuild", "events")
+    assert code == 0, err
+    assert "roll rebuilt" in out, out
 
     await assert_copies_match_sources(stack, admin, world.campaign["id"])
     assert all(h["ceremony"] and h["ceremony"]["id"] == ceremony["id"] for h in await roll(admin, world.campaign["id"]))
@@ -315,7 +345,9 @@ async def test_rebuild_drops_what_the_source_does_not_have_and_keeps_ceremonies(
     async with db(stack, "events") as conn:
         payload = await conn.fetchval(
             "SELECT payload FROM outbox WHERE subject = 'events.ceremony.held' AND convert_from(payload, 'UTF8')::jsonb"
-            " #>> '{data,id}' = $1 ORDER BY seq DESC LIMIT 1", ceremony["id"])
+            " #>> '{data,id}' = $1 ORDER BY seq DESC LIMIT 1",
+            ceremony["id"],
+        )
     restated = events.decode(payload)
     assert isinstance(restated.data, events.CeremonyHeld)
     assert (restated.version, restated.data.honoree_count) == (2, 2)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.demo import ScenarioResult, load_scenario
 from tests.support import ADMIN_PASSWORD, Stack
+from thidua.demo import ScenarioResult, load_scenario
 
 
 @dataclass
@@ -43,8 +43,15 @@ async def thidua(stack: Stack, *args: str | Path, password: str = ADMIN_PASSWORD
     urls = [f"--{s}-url={stack.url(s)}" for s in ("units", "awards", "events")]
     env = {**os.environ, "THIDUA_PASSWORD": password}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", *map(str, args), *urls, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "thidua.cli",
+        *map(str, args),
+        *urls,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode is not None

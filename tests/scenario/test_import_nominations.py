@@ -6,6 +6,7 @@ import unicodedata
 from pathlib import Path
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 
 from tests.scenario.conftest import thidua
 from tests.support import Api, Stack, code
@@ -13,14 +14,21 @@ from tests.support import Api, Stack, code
 
 async def campaign_with_categories(admin: Api, organizer_id: str) -> tuple[dict, str, str]:
     resp = await admin.awards.post(
-        "/campaigns", json={"code": code("C"), "name": "Thi đua yêu nước (thử)", "organizer_unit_id": organizer_id, "year": 2014}
+        "/campaigns",
+        json={"code": code("C"), "name": "Thi đua yêu nước (thử)", "organizer_unit_id": organizer_id, "year": 2014},
     )
     assert resp.status_code == 201, resp.text
     campaign = resp.json()
     for cat_code, kind in (("TT", "collective"), ("CN", "individual")):
         resp = await admin.awards.post(
             f"/campaigns/{campaign['id']}/categories",
-            json={"code": cat_code, "name": f"Hạng mục {cat_code}", "nominee_kind": kind, "quota": 10, "form": "Giấy khen"},
+            json={
+                "code": cat_code,
+                "name": f"Hạng mục {cat_code}",
+                "nominee_kind": kind,
+                "quota": 10,
+                "form": "Giấy khen",
+            },
         )
         assert resp.status_code == 201, resp.text
     return campaign, "TT", "CN"
@@ -41,7 +49,7 @@ async def test_an_officer_imports_nominations_from_csv(stack: Stack, admin: Api,
     path = tmp_path / "de-nghi.csv"
     path.write_text(
         "campaign,category,unit_code,full_name,position,achievements\n"
-        f"{campaign['code']},{collective},{org['code']},,,\"Hoàn thành xuất sắc nhiệm vụ;\nvận động nhân dân hiến đất\"\n"
+        f'{campaign["code"]},{collective},{org["code"]},,,"Hoàn thành xuất sắc nhiệm vụ;\nvận động nhân dân hiến đất"\n'
         f"{campaign['code']},{individual},{org['code']},{unicodedata.normalize('NFD', name)},Bí thư chi bộ,"
         "Gương mẫu trong học tập và làm theo Bác\n",
         encoding="utf-8",
@@ -75,6 +83,7 @@ async def test_nominations_from_xlsx_and_a_bad_row_submits_nothing(stack: Stack,
     campaign, collective, individual = await campaign_with_categories(admin, committee["id"])
     book = openpyxl.Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook starts with one worksheet
     sheet.append(["Campaign", "Category", "Unit_Code", "Full_Name", "Achievements"])
     sheet.append([campaign["code"], collective, org["code"], None, "Dẫn đầu phong trào thi đua"])
     sheet.append([campaign["code"], individual, "NO-SUCH-UNIT", "Lê Văn Tám", "Tiêu biểu"])
@@ -99,7 +108,9 @@ async def test_nominations_from_xlsx_and_a_bad_row_submits_nothing(stack: Stack,
     assert nomination["achievements"] == "Dẫn đầu phong trào thi đua"
 
 
-async def test_an_officer_cannot_import_nominations_for_another_committee(stack: Stack, admin: Api, tmp_path: Path) -> None:
+async def test_an_officer_cannot_import_nominations_for_another_committee(
+    stack: Stack, admin: Api, tmp_path: Path
+) -> None:
     own = await admin.unit("Đảng bộ huyện Hàm Tân (thử)", kind="party_committee")
     other = await admin.unit("Đảng bộ huyện Phú Quý (thử)", kind="party_committee")
     foreign = await admin.unit("Chi bộ xã Tam Thanh (thử)", parent_id=other["id"])

@@ -6,6 +6,7 @@ import unicodedata
 from pathlib import Path
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 
 from tests.scenario.conftest import thidua
 from tests.support import Api, Stack, code
@@ -15,7 +16,9 @@ async def subtree(api: Api, unit_id: str) -> dict[str, dict]:
     units: dict[str, dict] = {}
     cursor = None
     while True:
-        resp = await api.units.get("/units", params={"under_id": unit_id, "limit": 200, **({"cursor": cursor} if cursor else {})})
+        resp = await api.units.get(
+            "/units", params={"under_id": unit_id, "limit": 200, **({"cursor": cursor} if cursor else {})}
+        )
         assert resp.status_code == 200, resp.text
         body = resp.json()
         units.update({u["code"]: u for u in body["items"]})
@@ -51,6 +54,7 @@ async def test_import_units_from_xlsx_normalises_the_text(stack: Stack, admin: A
     root, child = code("DB"), code("CB")
     book = openpyxl.Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook starts with one worksheet
     sheet.append(["Code", "Name", "Kind", "Parent_Code"])
     # Word and Excel hand over decomposed (NFD) text too.
     sheet.append([root, unicodedata.normalize("NFD", "Đảng bộ huyện Đức Linh (thử)"), "party_committee", None])

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from shared.apiclient import Client
-from shared.demo import build_plan, load_scenario
 from tests.scenario.test_scenario import all_items
 from tests.support import ADMIN_PASSWORD, Api, Stack
+from thidua.apiclient import Client
+from thidua.demo import build_plan, load_scenario
 
 
 class Killed(Exception):

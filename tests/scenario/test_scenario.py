@@ -13,18 +13,21 @@ import csv
 import io
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from shared.demo import build_plan, load_scenario
-from shared.demo.scenario import DEMO_MARK
+import httpx
+
 from tests.scenario.conftest import Loaded, thidua
 from tests.support import ADMIN_PASSWORD, Api, Stack
+from thidua.demo import build_plan, load_scenario
+from thidua.demo.scenario import DEMO_MARK
 
 PLAN = build_plan()
 CATEGORY = {c.code: (p.code, c) for p in PLAN.campaigns for c in p.categories}
 
 
-async def all_items(client, path: str, **params) -> list[dict]:  # type: ignore[no-untyped-def]
-    items: list[dict] = []
+async def all_items(client: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     cursor = None
     while True:
         resp = await client.get(path, params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})})
@@ -72,7 +75,9 @@ async def test_the_honour_roll_shows_40_20_and_250_under_the_right_campaigns(sce
             assert category["name"] == CATEGORY[category["code"]][1].name
 
 
-async def test_the_province_holds_15_committees_and_504_grassroots_organisations(scenario: Loaded, anonymous: Api) -> None:
+async def test_the_province_holds_15_committees_and_504_grassroots_organisations(
+    scenario: Loaded, anonymous: Api
+) -> None:
     province_id = scenario.result.province_id
     province = (await anonymous.units.get(f"/units/{province_id}")).json()
     assert (province["code"], province["name"], province["parent_id"]) == ("TU-BT", "Tỉnh ủy Bình Thuận", None)

@@ -56,22 +56,73 @@ COMMITTEE_SHAPE = {
 COMMITTEE_MEMBERS = ("thuongtruc1", "thuongtruc2", "thuongtruc3")
 
 SURNAMES = (
-    ["Nguyễn"] * 8 + ["Trần"] * 4 + ["Lê"] * 3 + ["Phạm"] * 2
+    ["Nguyễn"] * 8
+    + ["Trần"] * 4
+    + ["Lê"] * 3
+    + ["Phạm"] * 2
     + ["Hoàng", "Huỳnh", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh", "Lâm", "Mai"]
 )
 MIDDLE_MALE = ["Văn", "Hữu", "Đức", "Minh", "Quốc", "Thanh", "Công", "Ngọc", "Xuân", "Đình"]
 MIDDLE_FEMALE = ["Thị", "Thị", "Thị", "Ngọc", "Thu", "Thanh", "Kim", "Mỹ", "Hồng", "Phương"]
-GIVEN_MALE = ["An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hùng", "Khánh", "Long", "Nam", "Phong", "Phúc",
-              "Quang", "Sơn", "Tài", "Thắng", "Thành", "Trung", "Tuấn", "Việt", "Vinh", "Lộc", "Hiếu", "Nghĩa"]
-GIVEN_FEMALE = ["Anh", "Châu", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hoa", "Hương", "Lan", "Liên", "Linh",
-                "Loan", "Mai", "Nga", "Ngân", "Nhung", "Oanh", "Phượng", "Tâm", "Thảo", "Trang", "Uyên", "Yến"]
+GIVEN_MALE = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Đạt",
+    "Hải",
+    "Hùng",
+    "Khánh",
+    "Long",
+    "Nam",
+    "Phong",
+    "Phúc",
+    "Quang",
+    "Sơn",
+    "Tài",
+    "Thắng",
+    "Thành",
+    "Trung",
+    "Tuấn",
+    "Việt",
+    "Vinh",
+    "Lộc",
+    "Hiếu",
+    "Nghĩa",
+]
+GIVEN_FEMALE = [
+    "Anh",
+    "Châu",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hạnh",
+    "Hằng",
+    "Hoa",
+    "Hương",
+    "Lan",
+    "Liên",
+    "Linh",
+    "Loan",
+    "Mai",
+    "Nga",
+    "Ngân",
+    "Nhung",
+    "Oanh",
+    "Phượng",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Uyên",
+    "Yến",
+]
 
 ACHIEVEMENTS = {
     "DVK-TT": [
-        "Xây dựng và thực hiện tốt chương trình hành động thực hiện Nghị quyết 25-NQ/TW; mô hình \"Dân vận khéo\" "
+        'Xây dựng và thực hiện tốt chương trình hành động thực hiện Nghị quyết 25-NQ/TW; mô hình "Dân vận khéo" '
         "trong vận động nhân dân hiến đất làm đường giao thông nông thôn",
         "Phối hợp chặt chẽ với Mặt trận và các đoàn thể; giải quyết dứt điểm đơn thư, khiếu nại ngay tại cơ sở",
-        "Vận động nhân dân tham gia phong trào \"Chung sức, chung lòng xây dựng nông thôn mới\" đạt kết quả nổi bật",
+        'Vận động nhân dân tham gia phong trào "Chung sức, chung lòng xây dựng nông thôn mới" đạt kết quả nổi bật',
     ],
     "DVK-CN": [
         "Gần dân, sát dân; vận động thành công nhiều hộ dân thực hiện chủ trương giải phóng mặt bằng",
@@ -195,7 +246,9 @@ def build_plan(tag: str = "") -> Plan:
         code = f"{province.code}-{slug.upper()}"
         units.append(UnitRow(code, name, "party_committee", province.code))
         rows = [
-            UnitRow(f"{code}-{n:03d}", f"Chi bộ cơ sở số {n:02d} thuộc {name} {DEMO_MARK}", "grassroots_party_org", code)
+            UnitRow(
+                f"{code}-{n:03d}", f"Chi bộ cơ sở số {n:02d} thuộc {name} {DEMO_MARK}", "grassroots_party_org", code
+            )
             for n in range(1, count + 1)
         ]
         grassroots += rows
@@ -221,7 +274,7 @@ def build_plan(tag: str = "") -> Plan:
             counts[code] = h["count"]
         if prefix == "DVK":
             description = (
-                f"Phong trào thi đua \"Dân vận khéo\" năm {year}: thực hiện Nghị quyết 25-NQ/TW ngày 03/6/2013 của "
+                f'Phong trào thi đua "Dân vận khéo" năm {year}: thực hiện Nghị quyết 25-NQ/TW ngày 03/6/2013 của '
                 f"Ban Chấp hành Trung ương và Chương trình hành động số {programme['number']} của Tỉnh ủy."
             )
             starts_on = date.fromisoformat(programme["issued_on"])
@@ -230,9 +283,15 @@ def build_plan(tag: str = "") -> Plan:
             starts_on = date(year, 1, 1)
         campaigns.append(
             CampaignPlan(
-                code=f"{prefix}-{year}{tag}", name=f"{campaign_name} năm {year}", year=year, starts_on=starts_on,
-                ends_on=date(year, 8, 31), description=description, categories=tuple(categories),
-                decision_number=f"{number:02d}-QĐ/TU{tag} {DEMO_MARK}", decision_signed_on=date(year, 8, 20),
+                code=f"{prefix}-{year}{tag}",
+                name=f"{campaign_name} năm {year}",
+                year=year,
+                starts_on=starts_on,
+                ends_on=date(year, 8, 31),
+                description=description,
+                categories=tuple(categories),
+                decision_number=f"{number:02d}-QĐ/TU{tag} {DEMO_MARK}",
+                decision_signed_on=date(year, 8, 20),
             )
         )
 
@@ -246,32 +305,50 @@ def build_plan(tag: str = "") -> Plan:
             for committee, n in zip(committees, _spread(category.quota, weights), strict=True):
                 if category.nominee_kind == "collective":
                     for unit_code in rng.sample(committee.grassroots, n):
-                        nominations.append(NominationPlan(
-                            key=f"{category.code}:{unit_code}", campaign_code=campaign.code, category_code=category.code,
-                            committee_code=committee.code, unit_code=unit_code,
-                            achievements=_achievements(rng, category.code),
-                        ))
+                        nominations.append(
+                            NominationPlan(
+                                key=f"{category.code}:{unit_code}",
+                                campaign_code=campaign.code,
+                                category_code=category.code,
+                                committee_code=committee.code,
+                                unit_code=unit_code,
+                                achievements=_achievements(rng, category.code),
+                            )
+                        )
                     continue
                 for _ in range(n):
                     person = PersonPlan(_person_name(rng, used_names), rng.choice(committee.grassroots))
                     people.append(person)
-                    nominations.append(NominationPlan(
-                        key=f"{category.code}:{person.unit_code}:{person.full_name}", campaign_code=campaign.code,
-                        category_code=category.code, committee_code=committee.code, person=person,
-                        achievements=_achievements(rng, category.code),
-                    ))
+                    nominations.append(
+                        NominationPlan(
+                            key=f"{category.code}:{person.unit_code}:{person.full_name}",
+                            campaign_code=campaign.code,
+                            category_code=category.code,
+                            committee_code=committee.code,
+                            person=person,
+                            achievements=_achievements(rng, category.code),
+                        )
+                    )
 
     ceremony = CeremonyPlan(
         title=(
-            f"Gặp mặt biểu dương điển hình \"Dân vận khéo\" và điển hình học tập, làm theo tấm gương đạo đức "
+            f'Gặp mặt biểu dương điển hình "Dân vận khéo" và điển hình học tập, làm theo tấm gương đạo đức '
             f"Hồ Chí Minh năm {year}{tag}"
         ),
         held_on=date(year, 8, 22),
         venue="Hội trường Tỉnh ủy Bình Thuận, thành phố Phan Thiết",
     )
     return Plan(
-        province=province, committees=committees, units=units, members=tuple(m + tag for m in COMMITTEE_MEMBERS), tag=tag, campaigns=campaigns,
-        people=people, nominations=nominations, ceremony=ceremony, host=recognition["host"],
+        province=province,
+        committees=committees,
+        units=units,
+        members=tuple(m + tag for m in COMMITTEE_MEMBERS),
+        tag=tag,
+        campaigns=campaigns,
+        people=people,
+        nominations=nominations,
+        ceremony=ceremony,
+        host=recognition["host"],
         counts=counts,
     )
 
@@ -279,11 +356,13 @@ def build_plan(tag: str = "") -> Plan:
 def _person_name(rng: random.Random, used: set[str]) -> str:
     while True:
         female = rng.random() < 0.45
-        name = " ".join((
-            rng.choice(SURNAMES),
-            rng.choice(MIDDLE_FEMALE if female else MIDDLE_MALE),
-            rng.choice(GIVEN_FEMALE if female else GIVEN_MALE),
-        ))
+        name = " ".join(
+            (
+                rng.choice(SURNAMES),
+                rng.choice(MIDDLE_FEMALE if female else MIDDLE_MALE),
+                rng.choice(GIVEN_FEMALE if female else GIVEN_MALE),
+            )
+        )
         full = f"{name} {DEMO_MARK}"
         if full not in used:
             used.add(full)

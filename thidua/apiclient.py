@@ -1,7 +1,7 @@
 """A small async client of the three services' HTTP APIs, as any outside program uses them.
 
-Used by the scenario loader (`shared.demo`) and the office verbs of the
-command line (`shared.office`): tokens from `POST /auth/token`, keyset paging,
+Used by the scenario loader (`thidua.demo`) and the office verbs of the
+command line (`thidua.office`): tokens from `POST /auth/token`, keyset paging,
 `Idempotency-Key` on creates (so a retried request never creates twice), a
 bounded number of requests in flight, and the services' problem documents
 turned into one exception with the detail a person can act on.
@@ -53,7 +53,8 @@ class Client:
     def __init__(self, urls: dict[str, str] | None = None, *, concurrency: int = 16, timeout: float = 60.0) -> None:
         self.urls = {**DEFAULT_URLS, **(urls or {})}
         self.http = httpx.AsyncClient(
-            timeout=timeout, limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2),
         )
         self.gate = asyncio.Semaphore(concurrency)
         self.posts_created = 0  # 201 answers that were not replays: things this client created
@@ -125,12 +126,20 @@ class Client:
         return await self.request("POST", service, path, **kw)
 
     async def pages(
-        self, service: str, path: str, *, token: str | None = None, params: dict[str, Any] | None = None, limit: int = 200
+        self,
+        service: str,
+        path: str,
+        *,
+        token: str | None = None,
+        params: dict[str, Any] | None = None,
+        limit: int = 200,
     ) -> AsyncIterator[dict[str, Any]]:
         """Every item of a keyset-paged list."""
         cursor: str | None = None
         while True:
-            page = await self.get(service, path, token=token, params={**(params or {}), "limit": limit, "cursor": cursor})
+            page = await self.get(
+                service, path, token=token, params={**(params or {}), "limit": limit, "cursor": cursor}
+            )
             for item in page["items"]:
                 yield item
             cursor = page.get("next_cursor")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import TextIO
 
-from shared.apiclient import ApiError
+from thidua.apiclient import ApiError
 
 from .loader import DemoError, ScenarioResult, demo_password, load_scenario
 from .scenario import build_plan
@@ -42,5 +42,5 @@ def print_accounts(result: ScenarioResult, urls: dict[str, str], out: TextIO) ->
     for username, role, what in result.accounts:
         if role == "officer":
             lines.append(f"  {username:<20} officer of {what}")
-    lines.append(f"  demo people and generated units carry \"(mẫu)\" in their names; honour roll: {urls['events']}/")
+    lines.append(f'  demo people and generated units carry "(mẫu)" in their names; honour roll: {urls["events"]}/')
     print("\n".join(lines), file=out, flush=True)

@@ -13,24 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from shared.apiclient import ApiError, Client, until_known
+from thidua.apiclient import ApiError, Client, until_known
+from thidua.settings import Demo
 
 from .scenario import DEMO_POSITION, Plan, build_plan
 
 KEY_PREFIX = "demo-bt2014"
-DEFAULT_DEMO_PASSWORD = "demo-2014"
 # How long the awards and events services may take to learn of a change over NATS.
 PROPAGATION_TIMEOUT = 60.0
 
 
 def demo_password() -> str:
-    return os.environ.get("THIDUA_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+    return Demo.from_env().password
 
 
 class DemoError(Exception):
@@ -84,7 +83,7 @@ class Loader:
 
     async def _admin(self) -> str:
         if "admin" not in self.tokens:
-            password = self.admin_password or os.environ.get("THIDUA_ADMIN_PASSWORD")
+            password = self.admin_password or Demo.from_env().admin_password
             if not password:
                 raise DemoError(
                     "the demo data is incomplete and needs the admin account to go on: "
@@ -95,7 +94,9 @@ class Loader:
 
     def key(self, *parts: str) -> str:
         """An Idempotency-Key for one create of the scenario: the same on every run, ASCII as a header must be."""
-        return f"{KEY_PREFIX}:{parts[0]}:" + hashlib.sha256("\0".join((self.plan.tag, *parts)).encode()).hexdigest()[:32]
+        return (
+            f"{KEY_PREFIX}:{parts[0]}:" + hashlib.sha256("\0".join((self.plan.tag, *parts)).encode()).hexdigest()[:32]
+        )
 
     # ------------------------------------------------------------ the whole scenario
     async def run(self) -> ScenarioResult:
@@ -120,10 +121,14 @@ class Loader:
 
     def result(self, loaded: bool, ceremony_id: str | None) -> ScenarioResult:
         return ScenarioResult(
-            loaded=loaded, created=self.c.posts_created, elapsed=time.monotonic() - self.t0,
+            loaded=loaded,
+            created=self.c.posts_created,
+            elapsed=time.monotonic() - self.t0,
             province_id=self.unit_ids[self.plan.province.code],
             campaign_ids={code: c["id"] for code, c in self.campaigns.items()},
-            category_ids=dict(self.category_ids), ceremony_id=ceremony_id, accounts=accounts_of(self.plan),
+            category_ids=dict(self.category_ids),
+            ceremony_id=ceremony_id,
+            accounts=accounts_of(self.plan),
             password=self.password,
         )
 
@@ -151,14 +156,19 @@ class Loader:
             rows = [r for r in rows if r.code not in self.unit_ids]
         if rows:
             answer = await self.c.post(
-                "units", "/units/import", token=await self.admin(), json=[r.as_json() for r in rows],
+                "units",
+                "/units/import",
+                token=await self.admin(),
+                json=[r.as_json() for r in rows],
                 idempotency_key=self.key("units", str(len(rows))),
             )
             for unit in answer["items"]:
                 self.unit_ids[unit["code"]] = unit["id"]
-        self.say(f"unit tree: {self.plan.province.name}, {len(self.plan.committees)} committees, "
-                 f"{len(self.plan.units) - 1 - len(self.plan.committees)} grassroots organisations "
-                 f"({len(rows)} imported now)")
+        self.say(
+            f"unit tree: {self.plan.province.name}, {len(self.plan.committees)} committees, "
+            f"{len(self.plan.units) - 1 - len(self.plan.committees)} grassroots organisations "
+            f"({len(rows)} imported now)"
+        )
 
     # ------------------------------------------------------------ accounts
     async def ensure_accounts(self, *, fresh: bool) -> None:
@@ -179,7 +189,10 @@ class Loader:
                         raise
             try:
                 await self.c.post(
-                    "units", "/accounts", token=await self.admin(), idempotency_key=self.key("account", username),
+                    "units",
+                    "/accounts",
+                    token=await self.admin(),
+                    idempotency_key=self.key("account", username),
                     json={"username": username, "password": self.password, "role": role, "unit_id": unit_id},
                 )
             except ApiError as exc:
@@ -190,8 +203,10 @@ class Loader:
             self.tokens[username] = await self.c.login(username, self.password)
 
         await gather(one(*w) for w in wanted)
-        self.say(f"accounts: {len(self.plan.members)} committee members, {len(self.plan.committees)} officers "
-                 f"({created} created now)")
+        self.say(
+            f"accounts: {len(self.plan.members)} committee members, {len(self.plan.committees)} officers "
+            f"({created} created now)"
+        )
 
     # ------------------------------------------------------------ people
     async def ensure_people(self) -> None:
@@ -212,7 +227,10 @@ class Loader:
                 nonlocal created
                 unit_id = self.unit_ids[p.unit_code]
                 person = await self.c.post(
-                    "units", "/people", token=token, idempotency_key=self.key("person", p.unit_code, p.full_name),
+                    "units",
+                    "/people",
+                    token=token,
+                    idempotency_key=self.key("person", p.unit_code, p.full_name),
                     json={"full_name": p.full_name, "unit_id": unit_id, "position": DEMO_POSITION},
                 )
                 self.person_ids[(p.full_name, unit_id)] = person["id"]
@@ -248,10 +266,17 @@ class Loader:
         for plan in self.plan.campaigns:
             if plan.code not in self.campaigns:
                 self.campaigns[plan.code] = await self.c.post(
-                    "awards", "/campaigns", token=self.chair, idempotency_key=self.key("campaign", plan.code),
+                    "awards",
+                    "/campaigns",
+                    token=self.chair,
+                    idempotency_key=self.key("campaign", plan.code),
                     json={
-                        "code": plan.code, "name": plan.name, "organizer_unit_id": self.unit_ids[self.plan.province.code],
-                        "year": plan.year, "starts_on": plan.starts_on.isoformat(), "ends_on": plan.ends_on.isoformat(),
+                        "code": plan.code,
+                        "name": plan.name,
+                        "organizer_unit_id": self.unit_ids[self.plan.province.code],
+                        "year": plan.year,
+                        "starts_on": plan.starts_on.isoformat(),
+                        "ends_on": plan.ends_on.isoformat(),
                         "description": plan.description,
                     },
                     ok=(201,),
@@ -260,27 +285,40 @@ class Loader:
             for cat in plan.categories:
                 if cat.code not in self.category_ids:
                     answer = await self.c.post(
-                        "awards", f"/campaigns/{self.campaigns[plan.code]['id']}/categories", token=self.chair,
+                        "awards",
+                        f"/campaigns/{self.campaigns[plan.code]['id']}/categories",
+                        token=self.chair,
                         idempotency_key=self.key("category", plan.code, cat.code),
-                        json={"code": cat.code, "name": cat.name, "nominee_kind": cat.nominee_kind,
-                              "quota": cat.quota, "form": cat.form},
+                        json={
+                            "code": cat.code,
+                            "name": cat.name,
+                            "nominee_kind": cat.nominee_kind,
+                            "quota": cat.quota,
+                            "form": cat.form,
+                        },
                         ok=(201,),
                     )
-                    category = answer if answer.get("code") == cat.code else next(
-                        c for c in answer.get("categories", []) if c["code"] == cat.code
+                    category = (
+                        answer
+                        if answer.get("code") == cat.code
+                        else next(c for c in answer.get("categories", []) if c["code"] == cat.code)
                     )
                     self.category_ids[cat.code] = category["id"]
                     created += 1
             await self.refresh_campaign(plan.code)
-        self.say(f"campaigns: {', '.join(c.name for c in self.plan.campaigns)}; "
-                 f"{len(self.plan.counts)} categories with quotas "
-                 f"{'/'.join(str(n) for n in self.plan.counts.values())} ({created} created now)")
+        self.say(
+            f"campaigns: {', '.join(c.name for c in self.plan.campaigns)}; "
+            f"{len(self.plan.counts)} categories with quotas "
+            f"{'/'.join(str(n) for n in self.plan.counts.values())} ({created} created now)"
+        )
 
     async def set_campaigns_open(self, wanted_open: bool) -> None:
         action = "open" if wanted_open else "close"
         for code, campaign in self.campaigns.items():
             if (campaign.get("status") == "open") != wanted_open:
-                self.campaigns[code] = await self.c.post("awards", f"/campaigns/{campaign['id']}/{action}", token=self.chair)
+                self.campaigns[code] = await self.c.post(
+                    "awards", f"/campaigns/{campaign['id']}/{action}", token=self.chair
+                )
 
     async def close_campaigns(self) -> None:
         await self.set_campaigns_open(False)
@@ -293,10 +331,13 @@ class Loader:
             target = self.unit_ids[nom.unit_code] if nom.unit_code else self.person_id(nom.person)
             wanted[(self.category_ids[nom.category_code], target)] = nom.key
         for campaign in self.campaigns.values():
-            for n in await self.c.all("awards", "/nominations", token=self.chair, params={"campaign_id": campaign["id"]}):
+            for n in await self.c.all(
+                "awards", "/nominations", token=self.chair, params={"campaign_id": campaign["id"]}
+            ):
                 if n.get("status") in ("withdrawn", "rejected"):
                     continue
-                key = wanted.get((n["category_id"], n.get("nominee_unit_id") or n.get("nominee_person_id")))
+                nominee: str | None = n.get("nominee_unit_id") or n.get("nominee_person_id")
+                key = wanted.get((n["category_id"], nominee)) if nominee else None
                 if key:
                     self.nominations[key] = n
 
@@ -307,20 +348,32 @@ class Loader:
             await self.set_campaigns_open(True)
 
         async def submit(nom: Any) -> None:
-            body: dict[str, Any] = {"category_id": self.category_ids[nom.category_code], "achievements": nom.achievements}
+            body: dict[str, Any] = {
+                "category_id": self.category_ids[nom.category_code],
+                "achievements": nom.achievements,
+            }
             if nom.unit_code:
                 body["nominee_unit_id"] = self.unit_ids[nom.unit_code]
             else:
                 body["nominee_person_id"] = self.person_id(nom.person)
-            self.nominations[nom.key] = await until_known(lambda: self.c.post(
-                "awards", "/nominations", token=self.officer_of(nom.committee_code),
-                idempotency_key=self.key("nomination", nom.key), json=body, ok=(201,),
-            ), PROPAGATION_TIMEOUT)
+            self.nominations[nom.key] = await until_known(
+                lambda: self.c.post(
+                    "awards",
+                    "/nominations",
+                    token=self.officer_of(nom.committee_code),
+                    idempotency_key=self.key("nomination", nom.key),
+                    json=body,
+                    ok=(201,),
+                ),
+                PROPAGATION_TIMEOUT,
+            )
 
         await gather(submit(n) for n in missing)
         per_category = Counter(n.category_code for n in self.plan.nominations)
-        self.say(f"nominations: {len(self.plan.nominations)} submitted by the officers of the nominees' own committees "
-                 f"({', '.join(f'{k} {v}' for k, v in per_category.items())}; {len(missing)} now)")
+        self.say(
+            f"nominations: {len(self.plan.nominations)} submitted by the officers of the nominees' own committees "
+            f"({', '.join(f'{k} {v}' for k, v in per_category.items())}; {len(missing)} now)"
+        )
 
     # ------------------------------------------------------------ the committee's review
     async def review(self) -> None:
@@ -328,8 +381,11 @@ class Loader:
 
         async def vote(member: str, n: dict[str, Any]) -> None:
             await self.c.post(
-                "awards", f"/nominations/{n['id']}/votes", token=self.tokens[member],
-                json={"approve": True, "comment": "Đồng ý (biểu quyết mẫu)"}, ok=(200, 201),
+                "awards",
+                f"/nominations/{n['id']}/votes",
+                token=self.tokens[member],
+                json={"approve": True, "comment": "Đồng ý (biểu quyết mẫu)"},
+                ok=(200, 201),
             )
 
         await gather(vote(m, n) for n in pending for m in self.plan.members)
@@ -339,24 +395,36 @@ class Loader:
             n.update(approved)
 
         await gather(approve(n) for n in pending)
-        self.say(f"review: {len(self.plan.members)} committee members voted on {len(pending)} nominations; "
-                 f"{len(pending)} approved")
+        self.say(
+            f"review: {len(self.plan.members)} committee members voted on {len(pending)} nominations; "
+            f"{len(pending)} approved"
+        )
 
     async def decide(self) -> None:
         issued = 0
         for plan in self.plan.campaigns:
             campaign_id = self.campaigns[plan.code]["id"]
-            granted = {a["nomination_id"] for a in await self.c.all("awards", "/awards", params={"campaign_id": campaign_id})}
+            granted = {
+                a["nomination_id"] for a in await self.c.all("awards", "/awards", params={"campaign_id": campaign_id})
+            }
             ids = [
-                n["id"] for n in self.nominations.values()
+                n["id"]
+                for n in self.nominations.values()
                 if n["campaign_id"] == campaign_id and n["status"] == "approved" and n["id"] not in granted
             ]
             if not ids:
                 continue
             await self.c.post(
-                "awards", "/decisions", token=self.chair, idempotency_key=self.key("decision", plan.code, str(len(ids))),
-                json={"number": plan.decision_number, "signed_on": plan.decision_signed_on.isoformat(),
-                      "signer": self.plan.host, "nomination_ids": sorted(ids)},
+                "awards",
+                "/decisions",
+                token=self.chair,
+                idempotency_key=self.key("decision", plan.code, str(len(ids))),
+                json={
+                    "number": plan.decision_number,
+                    "signed_on": plan.decision_signed_on.isoformat(),
+                    "signer": self.plan.host,
+                    "nomination_ids": sorted(ids),
+                },
                 ok=(201,),
             )
             issued += 1
@@ -380,10 +448,14 @@ class Loader:
         deadline = time.monotonic() + PROPAGATION_TIMEOUT
         while (counts := await self.roll_counts(ceremony_id)) != self.plan.counts:
             if time.monotonic() > deadline:
-                raise DemoError(f"the honour roll shows {counts}, not {self.plan.counts}, after {PROPAGATION_TIMEOUT:.0f}s")
+                raise DemoError(
+                    f"the honour roll shows {counts}, not {self.plan.counts}, after {PROPAGATION_TIMEOUT:.0f}s"
+                )
             await asyncio.sleep(0.1)
-        self.say(f"honour roll: {sum(counts.values())} honourees public "
-                 f"({' + '.join(str(v) for v in counts.values())})" + (", each with the ceremony" if ceremony_id else ""))
+        self.say(
+            f"honour roll: {sum(counts.values())} honourees public "
+            f"({' + '.join(str(v) for v in counts.values())})" + (", each with the ceremony" if ceremony_id else "")
+        )
 
     async def find_ceremony(self) -> dict[str, Any] | None:
         for ceremony in await self.c.all("events", "/ceremonies"):
@@ -396,16 +468,25 @@ class Loader:
         if ceremony is None:
             plan = self.plan.ceremony
             ceremony = await self.c.post(
-                "events", "/ceremonies", token=self.chair, idempotency_key=self.key("ceremony"),
-                json={"title": plan.title, "held_on": plan.held_on.isoformat(), "venue": plan.venue,
-                      "host_unit_id": self.unit_ids[self.plan.province.code],
-                      "campaign_ids": [self.campaigns[c.code]["id"] for c in self.plan.campaigns]},
+                "events",
+                "/ceremonies",
+                token=self.chair,
+                idempotency_key=self.key("ceremony"),
+                json={
+                    "title": plan.title,
+                    "held_on": plan.held_on.isoformat(),
+                    "venue": plan.venue,
+                    "host_unit_id": self.unit_ids[self.plan.province.code],
+                    "campaign_ids": [self.campaigns[c.code]["id"] for c in self.plan.campaigns],
+                },
                 ok=(201,),
             )
         if ceremony.get("status") != "held":
             ceremony = await self.c.post("events", f"/ceremonies/{ceremony['id']}/hold", token=self.chair, ok=(200,))
-        self.say(f"ceremony: \"{ceremony['title']}\" held on {ceremony['held_on']} by {self.plan.host}, "
-                 f"{sum(self.plan.counts.values())} honourees")
+        self.say(
+            f'ceremony: "{ceremony["title"]}" held on {ceremony["held_on"]} by {self.plan.host}, '
+            f"{sum(self.plan.counts.values())} honourees"
+        )
         return ceremony
 
 

@@ -21,8 +21,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.settings import DEFAULT_PORTS
-
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 
 
@@ -95,8 +93,9 @@ class LocalPostgres:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
-    def _run(self, args: list[str], **kwargs: object) -> None:
-        subprocess.run(args, check=True, user=self.user, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    def _run(self, args: list[str]) -> None:
+        # From `/`: the PostgreSQL user may not enter the caller's working directory.
+        subprocess.run(args, check=True, user=self.user, stdout=subprocess.DEVNULL, cwd="/")
 
     def start(self) -> None:
         bins = _postgres_bin()
@@ -110,21 +109,41 @@ class LocalPostgres:
         self.datadir.chmod(0o700)
         if not (self.datadir / "PG_VERSION").exists():
             self._run(
-                [str(bins / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
-                cwd="/",
+                [
+                    str(bins / "initdb"),
+                    "-D",
+                    str(self.datadir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ]
             )
-        options = " ".join([
-            f"-p {self.port}",
-            "-h 127.0.0.1",
-            f"-k {self.datadir}",
-            "-c max_connections=300",
-            "-c shared_buffers=256MB",
-        ])
+        options = " ".join(
+            [
+                f"-p {self.port}",
+                "-h 127.0.0.1",
+                f"-k {self.datadir}",
+                "-c max_connections=300",
+                "-c shared_buffers=256MB",
+            ]
+        )
         self._run(
-            [str(bins / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
-             "-o", options, "-w", "-t", "60", "start"],
-            cwd="/",
+            [
+                str(bins / "pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "-l",
+                str(self.datadir / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
         )
         self._started = True
 
@@ -132,7 +151,7 @@ class LocalPostgres:
         if not self._started:
             return
         with contextlib.suppress(subprocess.CalledProcessError):
-            self._run([str(_postgres_bin() / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"], cwd="/")
+            self._run([str(_postgres_bin() / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
         self._started = False
 
 
@@ -149,10 +168,10 @@ class LocalNats:
     def start(self) -> None:
         self.datadir.mkdir(parents=True, exist_ok=True)
         config = self.datadir / "nats.conf"
-        # sync_interval: always -- an acknowledged publish is on disk (see DESIGN.md).
+        # sync_interval: always -- an acknowledged publish is on disk (see docs/architecture.md).
         config.write_text(
             f'listen: "127.0.0.1:{self.port}"\n'
-            f"jetstream {{\n  store_dir: \"{self.datadir / 'jetstream'}\"\n  sync_interval: always\n}}\n"
+            f'jetstream {{\n  store_dir: "{self.datadir / "jetstream"}"\n  sync_interval: always\n}}\n'
         )
         binary = shutil.which("nats-server", path=str(_bin_dir())) or shutil.which("nats-server")
         if binary is None:
@@ -188,18 +207,29 @@ class ServiceProcess:
     def start(self) -> None:
         cmd = [
             str(_bin_dir() / "granian"),
-            "--interface", "asgi",
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--workers", str(self.workers),
-            "--loop", "uvloop",
+            "--interface",
+            "asgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--loop",
+            "uvloop",
             "--no-ws",
-            "--log-level", "warning",
+            "--log-level",
+            "warning",
             f"services.{self.name}.asgi:app",
         ]
         with open(self.log_path or os.devnull, "ab") as out:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                cmd, env=self.env, stdout=out, stderr=out, start_new_session=True, cwd=Path(__file__).resolve().parent.parent
+                cmd,
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+                cwd=Path(__file__).resolve().parent.parent,
             )
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -237,10 +267,8 @@ class ServiceProcess:
 
 
 def service_env(database_url: str, nats_url: str, units_url: str, **extra: str) -> dict[str, str]:
+    """The services' environment: this process's, passed on as it is (the services read their own settings
+    from it, in shared/settings.py; the command's are read in thidua/settings.py), with where the servers are."""
     env = dict(os.environ)
     env.update(DATABASE_URL=database_url, NATS_URL=nats_url, UNITS_URL=units_url, **extra)
     return env
-
-
-def default_port(service: str) -> int:
-    return DEFAULT_PORTS[service]
