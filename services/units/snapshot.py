@@ -13,27 +13,25 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from shared import events
+from shared import outbox
 
-from .repository import PERSON_COLUMNS, UNIT_COLUMNS, _person, _person_event, _unit, _unit_event
+from . import publishes
+from .people.repository import PERSON_COLUMNS, person_from_row
+from .units.repository import UNIT_COLUMNS, unit_from_row
 
-Item = tuple[events.EventData, object, int]
 
-
-def unit_state(row: asyncpg.Record) -> Item:
-    unit = _unit(row)
+def unit_state(row: asyncpg.Record) -> outbox.Item:
+    unit = unit_from_row(row)
     # The envelope's version is what consumers compare; the subject only names
     # the last change. A unit never changed since its creation is "created".
-    cls = events.UnitCreated if unit.version == 1 else events.UnitRenamed
-    return _unit_event(cls, unit), unit.id, unit.version
+    return publishes.unit_created(unit) if unit.version == 1 else publishes.unit_renamed(unit)
 
 
-def person_state(row: asyncpg.Record) -> Item:
-    person = _person(row)
-    return _person_event(events.PersonUpdated, person), person.id, person.version
+def person_state(row: asyncpg.Record) -> outbox.Item:
+    return publishes.person_updated(person_from_row(row))
 
 
-async def snapshot(conn: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[list[Item]]:
+async def snapshot(conn: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[list[outbox.Item]]:
     """The current state of every unit and person, `batch` events at a time, from one consistent snapshot."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         for query, build in (

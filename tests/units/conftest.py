@@ -1,9 +1,9 @@
 """A small tree and accounts of every role, shared by the tests of one module.
 
-    root (party_committee)
-    ├── a (officer_a acts here)
-    │   └── a1
-    └── b
+root (party_committee)
+├── a (officer_a acts here)
+│   └── a1
+└── b
 """
 
 from __future__ import annotations

@@ -45,7 +45,13 @@ async def units_db_value(stack: Stack, sql: str, *args: object) -> object:
 
 
 async def raw_post_status(
-    base_url: str, path: str, *, token: str | None, declare: int | None, send: int, headers: dict[str, str] | None = None
+    base_url: str,
+    path: str,
+    *,
+    token: str | None,
+    declare: int | None,
+    send: int,
+    headers: dict[str, str] | None = None,
 ) -> int:
     """POST a large body over a plain socket; the status line of the answer.
 

@@ -30,7 +30,9 @@ async def login_status(stack: Stack, username: str, password: str) -> int:
 async def test_admin_creates_an_account_of_each_role(stack: Stack, admin: Api, tree: Tree, role: str) -> None:
     username, password = new_name(role), "pw-" + secrets.token_hex(6)
     unit_id = tree.a["id"] if role == "officer" else None
-    resp = await admin.units.post("/accounts", json={"username": username, "password": password, "role": role, "unit_id": unit_id})
+    resp = await admin.units.post(
+        "/accounts", json={"username": username, "password": password, "role": role, "unit_id": unit_id}
+    )
     assert resp.status_code == 201, resp.text
     account = resp.json()
     assert (account["username"], account["role"], account["unit_id"]) == (username, role, unit_id)
@@ -59,16 +61,23 @@ async def test_a_bad_account_is_refused_and_not_created(admin: Api, change: dict
     body = {"username": new_name(), "password": "long-enough-1", "role": "committee", "unit_id": None, **change}
     problem(await admin.units.post("/accounts", json=body), status, field)
     if isinstance(body["username"], str):
-        assert await units_db_value(admin.stack, "SELECT count(*) FROM accounts WHERE username = $1", body["username"]) == 0
+        assert (
+            await units_db_value(admin.stack, "SELECT count(*) FROM accounts WHERE username = $1", body["username"])
+            == 0
+        )
 
 
 async def test_usernames_are_unique_whatever_their_case(admin: Api) -> None:
     username, _ = await admin.account("committee")
-    resp = await admin.units.post("/accounts", json={"username": username.upper(), "password": "long-enough-1", "role": "committee"})
+    resp = await admin.units.post(
+        "/accounts", json={"username": username.upper(), "password": "long-enough-1", "role": "committee"}
+    )
     problem(resp, 409, "username")
 
 
-async def test_only_an_admin_creates_or_lists_accounts(officer_a: Api, committee: Api, anonymous: Api, tree: Tree) -> None:
+async def test_only_an_admin_creates_or_lists_accounts(
+    officer_a: Api, committee: Api, anonymous: Api, tree: Tree
+) -> None:
     body = {"username": new_name(), "password": "long-enough-1", "role": "admin"}
     for api, status in ((officer_a, 403), (committee, 403), (anonymous, 401)):
         problem(await api.units.post("/accounts", json=body), status)
@@ -81,13 +90,21 @@ async def test_admin_lists_accounts_by_username_in_pages(admin: Api, tree: Tree)
     made = []
     for i in range(5):
         role = "officer" if i % 2 else "committee"
-        resp = await admin.units.post("/accounts", json={
-            "username": f"{prefix}-{i}", "password": "long-enough-1", "role": role,
-            "unit_id": tree.b["id"] if role == "officer" else None})
+        resp = await admin.units.post(
+            "/accounts",
+            json={
+                "username": f"{prefix}-{i}",
+                "password": "long-enough-1",
+                "role": role,
+                "unit_id": tree.b["id"] if role == "officer" else None,
+            },
+        )
         assert resp.status_code == 201, resp.text
         made.append(resp.json())
     first = (await admin.units.get("/accounts", params={"q": prefix.upper(), "limit": 3})).json()
-    second = (await admin.units.get("/accounts", params={"q": prefix, "limit": 3, "cursor": first["next_cursor"]})).json()
+    second = (
+        await admin.units.get("/accounts", params={"q": prefix, "limit": 3, "cursor": first["next_cursor"]})
+    ).json()
     assert [a["username"] for a in first["items"] + second["items"]] == [f"{prefix}-{i}" for i in range(5)]
     assert second["next_cursor"] is None
     assert all("password_hash" not in a for a in first["items"])
@@ -114,8 +131,15 @@ async def create_account_cli(stack: Stack, *args: str, stdin: str) -> Ran:
     """`thidua create-account`, a separate process against the tests' database server."""
     env = {**os.environ, "DATABASE_URL": stack.database_url}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", "create-account", *args, env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "thidua.cli",
+        "create-account",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), timeout=60)
     assert proc.returncode is not None
@@ -124,24 +148,37 @@ async def create_account_cli(stack: Stack, *args: str, stdin: str) -> Ran:
 
 async def test_create_account_from_the_shell_makes_an_admin_who_can_log_in(stack: Stack) -> None:
     username, password = new_name("root"), "shell-" + secrets.token_hex(6)
-    ran = await create_account_cli(stack, "--username", username, "--role", "admin", "--password-stdin", stdin=password + "\n")
+    ran = await create_account_cli(
+        stack, "--username", username, "--role", "admin", "--password-stdin", stdin=password + "\n"
+    )
     assert ran.code == 0, ran.stderr
     assert f"created admin account {username}" in ran.stdout
     assert password not in ran.stdout + ran.stderr
     assert await login_status(stack, username, password) == 200
 
-    again = await create_account_cli(stack, "--username", username.upper(), "--role", "admin", "--password-stdin", stdin="another-pw-1\n")
+    again = await create_account_cli(
+        stack, "--username", username.upper(), "--role", "admin", "--password-stdin", stdin="another-pw-1\n"
+    )
     assert again.code == 1 and "taken" in again.stderr
 
 
 async def test_create_account_from_the_shell_binds_an_officer_to_a_unit(stack: Stack, tree: Tree) -> None:
     username = new_name("officer")
     ran = await create_account_cli(
-        stack, "--username", username, "--role", "officer", "--unit-id", tree.a1["id"], "--password-stdin",
+        stack,
+        "--username",
+        username,
+        "--role",
+        "officer",
+        "--unit-id",
+        tree.a1["id"],
+        "--password-stdin",
         stdin="officer-pw-1\r\n",
     )
     assert ran.code == 0, ran.stderr
-    assert await units_db_value(stack, "SELECT unit_id::text FROM accounts WHERE username = $1", username) == tree.a1["id"]
+    assert (
+        await units_db_value(stack, "SELECT unit_id::text FROM accounts WHERE username = $1", username) == tree.a1["id"]
+    )
     assert await login_status(stack, username, "officer-pw-1") == 200
 
 

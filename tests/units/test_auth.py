@@ -10,6 +10,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import cast
 
 import httpx
 import jwt
@@ -31,13 +32,21 @@ async def signing_key(stack: Stack) -> tuple[str, Ed25519PrivateKey]:
     """The service's real signing key, read from its database: to forge what only a key holder could."""
     kid = await units_db_value(stack, "SELECT kid FROM signing_keys ORDER BY created_at DESC, kid LIMIT 1")
     raw = await units_db_value(stack, "SELECT private_key FROM signing_keys WHERE kid = $1", kid)
-    return str(kid), Ed25519PrivateKey.from_private_bytes(bytes(raw))  # type: ignore[arg-type]
+    return str(kid), Ed25519PrivateKey.from_private_bytes(cast(bytes, raw))
 
 
 def claims(**over: object) -> dict:
     now = int(time.time())
-    base = {"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": str(uuid.uuid4()), "name": "x", "role": "admin",
-            "unit": None, "iat": now, "exp": now + 300}
+    base = {
+        "iss": auth.ISSUER,
+        "aud": auth.AUDIENCE,
+        "sub": str(uuid.uuid4()),
+        "name": "x",
+        "role": "admin",
+        "unit": None,
+        "iat": now,
+        "exp": now + 300,
+    }
     return {k: v for k, v in {**base, **over}.items() if v is not ...}
 
 
@@ -82,19 +91,31 @@ async def test_me_tells_the_caller_who_it_is(admin: Api, officer_a: Api, tree: T
     officer = await officer_a.units.get("/auth/me")
     assert officer.status_code == 200, officer.text
     assert (officer.json()["role"], officer.json()["unit_id"], officer.json()["unit_name"]) == (
-        "officer", tree.a["id"], tree.a["name"])
+        "officer",
+        tree.a["id"],
+        tree.a["name"],
+    )
     assert "password_hash" not in officer.json()
     problem(await anonymous.units.get("/auth/me"), 401)
 
 
 async def test_a_wrong_password_and_an_unknown_user_look_the_same(admin: Api, anonymous: Api) -> None:
     username, _ = await admin.account("committee")
-    wrong = problem(await anonymous.units.post("/auth/token", json={"username": username, "password": "nope-nope"}), 401)
-    nobody = problem(await anonymous.units.post("/auth/token", json={"username": f"ghost-{uuid.uuid4().hex}", "password": "nope-nope"}), 401)
+    wrong = problem(
+        await anonymous.units.post("/auth/token", json={"username": username, "password": "nope-nope"}), 401
+    )
+    nobody = problem(
+        await anonymous.units.post(
+            "/auth/token", json={"username": f"ghost-{uuid.uuid4().hex}", "password": "nope-nope"}
+        ),
+        401,
+    )
     assert wrong["detail"] == nobody["detail"]
 
 
-async def test_a_token_of_an_account_that_is_gone_is_refused_by_me(stack: Stack, real_key: tuple[str, Ed25519PrivateKey], anonymous: Api) -> None:
+async def test_a_token_of_an_account_that_is_gone_is_refused_by_me(
+    stack: Stack, real_key: tuple[str, Ed25519PrivateKey], anonymous: Api
+) -> None:
     kid, key = real_key
     token = jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": kid})
     problem(await anonymous.units.get("/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
@@ -102,25 +123,37 @@ async def test_a_token_of_an_account_that_is_gone_is_refused_by_me(stack: Stack,
 
 BAD_TOKENS: dict[str, Callable[[str, Ed25519PrivateKey, bytes], str]] = {
     "expired": lambda kid, key, pub: jwt.encode(
-        claims(iat=int(time.time()) - 3600, exp=int(time.time()) - 60), key, algorithm="EdDSA", headers={"kid": kid}),
+        claims(iat=int(time.time()) - 3600, exp=int(time.time()) - 60), key, algorithm="EdDSA", headers={"kid": kid}
+    ),
     "wrong signature": lambda kid, key, pub: jwt.encode(
-        claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid}),
+        claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid}
+    ),
     "signature of another token": lambda kid, key, pub: (
-        jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": kid}).rsplit(".", 1)[0] + "."
-        + jwt.encode(claims(role="officer"), key, algorithm="EdDSA", headers={"kid": kid}).rsplit(".", 1)[1]),
+        jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": kid}).rsplit(".", 1)[0]
+        + "."
+        + jwt.encode(claims(role="officer"), key, algorithm="EdDSA", headers={"kid": kid}).rsplit(".", 1)[1]
+    ),
     "unknown key id": lambda kid, key, pub: jwt.encode(
-        claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "not-" + kid}),
+        claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "not-" + kid}
+    ),
     "alg none": lambda kid, key, pub: unsigned({"alg": "none", "typ": "JWT", "kid": kid}, claims()),
     "alg none, no kid": lambda kid, key, pub: unsigned({"alg": "none"}, claims()),
     "HS256 with the raw public key": lambda kid, key, pub: hs256(kid, pub),
     "HS256 with the PEM public key": lambda kid, key, pub: hs256(
-        kid, key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)),
+        kid, key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    ),
     "HS256 with the JWK's x": lambda kid, key, pub: hs256(kid, b64(pub).encode()),
-    "wrong issuer": lambda kid, key, pub: jwt.encode(claims(iss="someone"), key, algorithm="EdDSA", headers={"kid": kid}),
-    "wrong audience": lambda kid, key, pub: jwt.encode(claims(aud="other"), key, algorithm="EdDSA", headers={"kid": kid}),
+    "wrong issuer": lambda kid, key, pub: jwt.encode(
+        claims(iss="someone"), key, algorithm="EdDSA", headers={"kid": kid}
+    ),
+    "wrong audience": lambda kid, key, pub: jwt.encode(
+        claims(aud="other"), key, algorithm="EdDSA", headers={"kid": kid}
+    ),
     "no expiry": lambda kid, key, pub: jwt.encode(claims(exp=...), key, algorithm="EdDSA", headers={"kid": kid}),
     "unknown role": lambda kid, key, pub: jwt.encode(claims(role="root"), key, algorithm="EdDSA", headers={"kid": kid}),
-    "subject not a uuid": lambda kid, key, pub: jwt.encode(claims(sub="admin"), key, algorithm="EdDSA", headers={"kid": kid}),
+    "subject not a uuid": lambda kid, key, pub: jwt.encode(
+        claims(sub="admin"), key, algorithm="EdDSA", headers={"kid": kid}
+    ),
     "garbage": lambda kid, key, pub: "not.a.token",
 }
 
@@ -142,7 +175,9 @@ async def test_a_bad_token_is_401_everywhere(name: str, bad_tokens: dict[str, st
     problem(await anonymous.units.patch(f"/units/{tree.a1['id']}", json={"name": "Giả mạo"}, headers=headers), 401)
 
 
-async def test_the_real_key_makes_a_token_the_service_accepts(real_key: tuple[str, Ed25519PrivateKey], admin: Api) -> None:
+async def test_the_real_key_makes_a_token_the_service_accepts(
+    real_key: tuple[str, Ed25519PrivateKey], admin: Api
+) -> None:
     """The control for the forgeries above: the same claims with the real key pass."""
     kid, key = real_key
     me = (await admin.units.get("/auth/me")).json()
@@ -166,13 +201,17 @@ async def test_repeated_failures_are_throttled_with_retry_after(stack: Stack, th
     username, password = throwaway
     async with httpx.AsyncClient(base_url=stack.url("units"), timeout=30) as client:
         for _ in range(10):
-            resp = await client.post("/auth/token", json={"username": username, "password": "wrong-" + secrets.token_hex(4)})
+            resp = await client.post(
+                "/auth/token", json={"username": username, "password": "wrong-" + secrets.token_hex(4)}
+            )
             problem(resp, 401)
         limited = await client.post("/auth/token", json={"username": username.upper(), "password": password})
         problem(limited, 429)
         assert 1 <= int(limited.headers["retry-after"]) <= 60
         # Others are not locked out by someone guessing this account's password.
-        assert (await client.post("/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD})).status_code == 200
+        assert (
+            await client.post("/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD})
+        ).status_code == 200
 
 
 async def test_a_success_clears_the_failures(stack: Stack, throwaway: tuple[str, str]) -> None:

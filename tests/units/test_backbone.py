@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from tests.support import Api, Stack, eventually, in_copy
 
 
@@ -18,11 +20,11 @@ async def test_unit_reaches_both_copies_within_a_second(stack: Stack, admin: Api
     child = await admin.unit(parent_id=root["id"])
     # "Well inside a second" is the product's promise: each copy must have it within 1 s.
     for service in ("awards", "events"):
-        await eventually(lambda s=service: in_copy(stack, s, child["id"]), timeout=1.0)
+        await eventually(partial(in_copy, stack, service, child["id"]), timeout=1.0)
 
     other = await admin.unit("Huyện ủy khác", kind="party_committee")
     moved = await admin.units.patch(f"/units/{child['id']}", json={"parent_id": other["id"]})
     assert moved.status_code == 200, moved.text
     assert moved.json()["version"] == 2
     for service in ("awards", "events"):
-        await eventually(lambda s=service: in_copy(stack, s, child["id"], version=2), timeout=1.0)
+        await eventually(partial(in_copy, stack, service, child["id"], version=2), timeout=1.0)

@@ -78,7 +78,9 @@ async def test_malformed_bodies_are_400(admin: Api, path: str, content: bytes, f
         ("/auth/token", {"username": ""}, "username"),
     ],
 )
-async def test_wrong_values_are_400_naming_the_field(admin: Api, tree: Tree, path: str, change: dict, field: str) -> None:
+async def test_wrong_values_are_400_naming_the_field(
+    admin: Api, tree: Tree, path: str, change: dict, field: str
+) -> None:
     body = {**creates(tree)[path], **change}
     problem(await admin.units.post(path, json=body), 400, field)
     if path == "/units" and isinstance(body.get("code"), str):
@@ -104,7 +106,9 @@ async def test_a_ten_megabyte_body_under_an_idempotency_key_is_413(admin: Api, s
     url, token = admin.stack.url("units"), admin.token
     headers = {"Idempotency-Key": code()}
     if streamed:
-        status = await raw_post_status(url, "/units", token=token, declare=None, send=MAX_BODY_BYTES + 1, headers=headers)
+        status = await raw_post_status(
+            url, "/units", token=token, declare=None, send=MAX_BODY_BYTES + 1, headers=headers
+        )
     else:
         status = await raw_post_status(url, "/units", token=token, declare=TEN_MB, send=0, headers=headers)
     assert status == 413
@@ -112,14 +116,24 @@ async def test_a_ten_megabyte_body_under_an_idempotency_key_is_413(admin: Api, s
 
 async def test_a_body_sent_as_text_is_not_taken_for_json_silently(admin: Api, tree: Tree) -> None:
     """Whatever the content type, a JSON-shaped body is either read as JSON or refused with a 4xx."""
-    resp = await admin.units.post("/units", content=b"code=A&name=B", headers={"content-type": "application/x-www-form-urlencoded"})
+    resp = await admin.units.post(
+        "/units", content=b"code=A&name=B", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert 400 <= resp.status_code < 500, resp.text
     problem(resp, resp.status_code)
 
 
 @pytest.mark.parametrize(
     "query",
-    [{"limit": "0"}, {"limit": "201"}, {"limit": "x"}, {"cursor": "!!"}, {"under_id": "x"}, {"q": "x" * 201}, {"roots": "maybe"}],
+    [
+        {"limit": "0"},
+        {"limit": "201"},
+        {"limit": "x"},
+        {"cursor": "!!"},
+        {"under_id": "x"},
+        {"q": "x" * 201},
+        {"roots": "maybe"},
+    ],
 )
 async def test_bad_query_parameters_are_400(admin: Api, query: dict) -> None:
     [name] = query

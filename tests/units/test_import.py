@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from shared import events
 from tests.support import Api, Stack, code
@@ -18,12 +19,24 @@ async def codes_stored(api: Api, *codes: str) -> list[str]:
     return found
 
 
-async def test_json_import_links_parents_by_code_in_any_order(stack: Stack, admin: Api, anonymous: Api, tree: Tree) -> None:
+async def test_json_import_links_parents_by_code_in_any_order(
+    stack: Stack, admin: Api, anonymous: Api, tree: Tree
+) -> None:
     top, mid, leaf = code("HU"), code("DB"), code("CB")
     rows = [
-        {"code": leaf, "name": unicodedata.normalize("NFD", "Chi bộ thôn Lạc Trị"), "kind": "grassroots_party_org", "parent_code": mid},
+        {
+            "code": leaf,
+            "name": unicodedata.normalize("NFD", "Chi bộ thôn Lạc Trị"),
+            "kind": "grassroots_party_org",
+            "parent_code": mid,
+        },
         {"code": mid, "name": "Đảng bộ xã Phú Lạc", "kind": "party_committee", "parent_code": top},
-        {"code": top, "name": "Huyện ủy Tuy Phong", "kind": "party_committee", "parent_code": tree.root["code"].lower()},
+        {
+            "code": top,
+            "name": "Huyện ủy Tuy Phong",
+            "kind": "party_committee",
+            "parent_code": tree.root["code"].lower(),
+        },
     ]
     resp = await admin.units.post("/units/import", json=rows)
     assert resp.status_code == 201, resp.text
@@ -43,8 +56,10 @@ async def test_json_import_links_parents_by_code_in_any_order(stack: Stack, admi
 
 async def test_csv_import_from_excel_bom_semicolons_and_blank_lines(admin: Api) -> None:
     top, child = code("MT"), code("HND")
-    text = f"Code;Name;Kind;Parent_code\r\n{top};Ủy ban MTTQ huyện;fatherland_front;\r\n;;;\r\n{child};\"Hội Nông dân; xã\";mass_organization;{top}\r\n"
-    resp = await admin.units.post("/units/import", content="\ufeff".encode() + text.encode(), headers={"content-type": "text/csv; charset=utf-8"})
+    text = f'Code;Name;Kind;Parent_code\r\n{top};Ủy ban MTTQ huyện;fatherland_front;\r\n;;;\r\n{child};"Hội Nông dân; xã";mass_organization;{top}\r\n'
+    resp = await admin.units.post(
+        "/units/import", content="\ufeff".encode() + text.encode(), headers={"content-type": "text/csv; charset=utf-8"}
+    )
     assert resp.status_code == 201, resp.text
     by_code = {u["code"]: u for u in resp.json()["items"]}
     assert by_code[child]["name"] == "Hội Nông dân; xã"
@@ -93,7 +108,7 @@ async def test_duplicates_existing_codes_and_cycles_are_named(admin: Api, tree: 
 
 
 async def test_json_rows_of_the_wrong_shape_are_named(admin: Api) -> None:
-    rows = [
+    rows: list[Any] = [
         {"code": code(), "name": "Đúng", "kind": "other"},
         {"code": code(), "name": "Thiếu loại"},
         {"code": code(), "name": "Thừa", "kind": "other", "parent_id": "x"},
@@ -114,7 +129,7 @@ async def test_an_import_that_is_not_a_list_of_units_is_400(admin: Api) -> None:
         (b"", "text/csv", "body"),
         (b"code,name\nA,B\n", "text/csv", "row 1"),
         ("code,name,kind\nA,Tên,other\n".encode("utf-16"), "text/csv", "body"),
-        (b"code,name,kind\nA,\"never closed,other\n", "text/csv", None),
+        (b'code,name,kind\nA,"never closed,other\n', "text/csv", None),
     ]:
         resp = await admin.units.post("/units/import", content=content, headers={"content-type": ctype})
         assert resp.status_code == 400, (content, resp.status_code, resp.text)
@@ -130,8 +145,15 @@ async def test_import_is_for_admins(officer_a: Api, committee: Api, anonymous: A
 
 async def test_a_chain_deeper_than_the_tree_allows_is_refused_at_the_row_that_crosses(admin: Api) -> None:
     prefix = code("L")
-    rows = [{"code": f"{prefix}-{i}", "name": f"Cấp {i}", "kind": "other", "parent_code": f"{prefix}-{i - 1}" if i > 1 else None}
-            for i in range(1, 1501)]
+    rows = [
+        {
+            "code": f"{prefix}-{i}",
+            "name": f"Cấp {i}",
+            "kind": "other",
+            "parent_code": f"{prefix}-{i - 1}" if i > 1 else None,
+        }
+        for i in range(1, 1501)
+    ]
     rows.reverse()  # children first: the walk up each chain must not recurse
     body = problem(await admin.units.post("/units/import", json=rows), 409)
     assert [e["field"] for e in body["errors"]] == [f"row {1500 - 33 + 1}.parent_code"]

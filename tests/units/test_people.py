@@ -13,7 +13,9 @@ from tests.units.conftest import Tree
 from tests.units.helpers import outbox, problem, units_db_value
 
 
-async def test_admin_adds_a_person_stored_nfc_and_announced_without_birth_year(stack: Stack, admin: Api, tree: Tree) -> None:
+async def test_admin_adds_a_person_stored_nfc_and_announced_without_birth_year(
+    stack: Stack, admin: Api, tree: Tree
+) -> None:
     sent = unicodedata.normalize("NFD", "Trần Thị  Bích Ngọc")
     person = await admin.person(tree.a1["id"], sent, position=unicodedata.normalize("NFD", "Bí thư"), birth_year=1975)
     assert (person["full_name"], person["position"], person["birth_year"]) == ("Trần Thị Bích Ngọc", "Bí thư", 1975)
@@ -32,7 +34,11 @@ async def test_an_officer_adds_people_in_its_subtree_only(officer_a: Api, tree: 
     for unit in (tree.b, tree.root):
         resp = await officer_a.units.post("/people", json={"full_name": "Lê Văn Ngoài", "unit_id": unit["id"]})
         problem(resp, 403)
-    problem(await officer_a.units.post("/people", json={"full_name": "Lê Văn Ai", "unit_id": str(uuid.uuid4())}), 400, "unit_id")
+    problem(
+        await officer_a.units.post("/people", json={"full_name": "Lê Văn Ai", "unit_id": str(uuid.uuid4())}),
+        400,
+        "unit_id",
+    )
 
 
 async def test_committee_and_anonymous_cannot_add_people(committee: Api, anonymous: Api, tree: Tree) -> None:
@@ -41,7 +47,9 @@ async def test_committee_and_anonymous_cannot_add_people(committee: Api, anonymo
     problem(await anonymous.units.post("/people", json=body), 401)
 
 
-async def test_an_officer_sees_its_subtree_only(admin: Api, officer_a: Api, committee: Api, anonymous: Api, tree: Tree) -> None:
+async def test_an_officer_sees_its_subtree_only(
+    admin: Api, officer_a: Api, committee: Api, anonymous: Api, tree: Tree
+) -> None:
     marker = uuid.uuid4().hex[:8]
     inside = await admin.person(tree.a1["id"], f"Hoàng Văn Trong {marker}")
     outside = await admin.person(tree.b["id"], f"Hoàng Văn Ngoài {marker}")
@@ -85,7 +93,9 @@ async def test_people_page_by_keyset(admin: Api, committee: Api) -> None:
     for name in ("Bùi An", "Bùi Ân", "Bùi Ấn", "Bùi Bình", "Bùi Cường"):
         await admin.person(unit["id"], name)
     first = (await committee.units.get("/people", params={"unit_id": unit["id"], "limit": 3})).json()
-    second = (await committee.units.get("/people", params={"unit_id": unit["id"], "limit": 3, "cursor": first["next_cursor"]})).json()
+    second = (
+        await committee.units.get("/people", params={"unit_id": unit["id"], "limit": 3, "cursor": first["next_cursor"]})
+    ).json()
     assert second["next_cursor"] is None
     names = [p["full_name"] for p in first["items"] + second["items"]]
     assert sorted(names) == sorted(["Bùi An", "Bùi Ân", "Bùi Ấn", "Bùi Bình", "Bùi Cường"]) and len(set(names)) == 5
@@ -95,9 +105,15 @@ async def test_people_page_by_keyset(admin: Api, committee: Api) -> None:
 
 async def test_patch_corrects_a_person_and_records_units_person_updated(stack: Stack, admin: Api, tree: Tree) -> None:
     person = await admin.person(tree.a["id"], "Võ Văn Sai", position="Phó bí thư", birth_year=1980)
-    resp = await admin.units.patch(f"/people/{person['id']}", json={"full_name": unicodedata.normalize("NFD", "Võ Văn Đúng")})
+    resp = await admin.units.patch(
+        f"/people/{person['id']}", json={"full_name": unicodedata.normalize("NFD", "Võ Văn Đúng")}
+    )
     assert resp.status_code == 200, resp.text
-    assert (resp.json()["full_name"], resp.json()["version"], resp.json()["position"]) == ("Võ Văn Đúng", 2, "Phó bí thư")
+    assert (resp.json()["full_name"], resp.json()["version"], resp.json()["position"]) == (
+        "Võ Văn Đúng",
+        2,
+        "Phó bí thư",
+    )
 
     moved = await admin.units.patch(f"/people/{person['id']}", json={"unit_id": tree.b["id"], "position": None})
     assert (moved.json()["unit_id"], moved.json()["position"], moved.json()["version"]) == (tree.b["id"], None, 3)
@@ -110,10 +126,18 @@ async def test_patch_corrects_a_person_and_records_units_person_updated(stack: S
     envs = await outbox(stack, person["id"])
     assert [type(e.data) for e in envs] == [events.PersonCreated, events.PersonUpdated, events.PersonUpdated]
     assert [e.version for e in envs] == [1, 2, 3]  # a birth-year-only change tells nobody anything
-    assert (envs[-1].data.full_name, str(envs[-1].data.unit_id), envs[-1].data.position) == ("Võ Văn Đúng", tree.b["id"], None)
+    last = envs[-1].data
+    assert isinstance(last, events.PersonUpdated)
+    assert (last.full_name, str(last.unit_id), last.position) == (
+        "Võ Văn Đúng",
+        tree.b["id"],
+        None,
+    )
 
 
-async def test_an_officer_corrects_only_its_own_people_and_keeps_them_inside(admin: Api, officer_a: Api, committee: Api, anonymous: Api, tree: Tree) -> None:
+async def test_an_officer_corrects_only_its_own_people_and_keeps_them_inside(
+    admin: Api, officer_a: Api, committee: Api, anonymous: Api, tree: Tree
+) -> None:
     mine = await admin.person(tree.a["id"], "Đỗ Văn Trong")
     theirs = await admin.person(tree.b["id"], "Đỗ Văn Ngoài")
 

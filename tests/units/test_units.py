@@ -42,7 +42,9 @@ async def test_codes_are_unique_whatever_their_case(admin: Api) -> None:
 
 
 async def test_an_unknown_parent_is_a_400_naming_parent_id(admin: Api) -> None:
-    resp = await admin.units.post("/units", json={"code": code(), "name": "X", "kind": "other", "parent_id": str(uuid.uuid4())})
+    resp = await admin.units.post(
+        "/units", json={"code": code(), "name": "X", "kind": "other", "parent_id": str(uuid.uuid4())}
+    )
     problem(resp, 400, "parent_id")
 
 
@@ -134,7 +136,9 @@ async def test_rename_bumps_the_version_and_records_units_unit_renamed(stack: St
     assert same.json()["version"] == 2  # nothing changed, nothing recorded
     envs = await outbox(stack, unit["id"])
     assert [type(e.data) for e in envs] == [events.UnitCreated, events.UnitRenamed]
-    assert envs[-1].version == 2 and envs[-1].data.name == "Chi bộ Mới"
+    renamed = envs[-1].data
+    assert isinstance(renamed, events.UnitRenamed)
+    assert envs[-1].version == 2 and renamed.name == "Chi bộ Mới"
 
 
 async def test_a_move_carries_the_subtree_and_reaches_the_copies(stack: Stack, admin: Api, anonymous: Api) -> None:
@@ -146,7 +150,12 @@ async def test_a_move_carries_the_subtree_and_reaches_the_copies(stack: Stack, a
     resp = await admin.units.patch(f"/units/{mid['id']}", json={"parent_id": new["id"], "name": "Đảng bộ xã (mới)"})
     assert resp.status_code == 200, resp.text
     moved = resp.json()
-    assert (moved["parent_id"], moved["version"], moved["depth"], moved["name"]) == (new["id"], 2, 2, "Đảng bộ xã (mới)")
+    assert (moved["parent_id"], moved["version"], moved["depth"], moved["name"]) == (
+        new["id"],
+        2,
+        2,
+        "Đảng bộ xã (mới)",
+    )
 
     under_new = await anonymous.units.get("/units", params={"under_id": new["id"]})
     assert {u["id"] for u in under_new.json()["items"]} == {new["id"], mid["id"], leaf["id"]}
@@ -184,7 +193,9 @@ async def test_patch_needs_something_to_change_and_an_existing_unit(admin: Api) 
     problem(await admin.units.patch(f"/units/{uuid.uuid4()}", json={"name": "X"}), 404)
 
 
-async def test_idempotency_key_replays_the_first_answer_and_creates_nothing_new(stack: Stack, admin: Api, anonymous: Api) -> None:
+async def test_idempotency_key_replays_the_first_answer_and_creates_nothing_new(
+    stack: Stack, admin: Api, anonymous: Api
+) -> None:
     key = f"create-{uuid.uuid4()}"
     body = {"code": code(), "name": "Công đoàn Viên chức", "kind": "mass_organization"}
     first = await admin.units.post("/units", json=body, headers={"Idempotency-Key": key})
@@ -202,9 +213,13 @@ async def test_idempotency_key_replays_the_first_answer_and_creates_nothing_new(
 
 async def test_idempotency_key_after_a_refusal_may_be_used_again(admin: Api) -> None:
     key = f"retry-{uuid.uuid4()}"
-    bad = await admin.units.post("/units", json={"code": code(), "name": "X", "kind": "planet"}, headers={"Idempotency-Key": key})
+    bad = await admin.units.post(
+        "/units", json={"code": code(), "name": "X", "kind": "planet"}, headers={"Idempotency-Key": key}
+    )
     problem(bad, 400, "kind")
-    good = await admin.units.post("/units", json={"code": code(), "name": "X", "kind": "other"}, headers={"Idempotency-Key": key})
+    good = await admin.units.post(
+        "/units", json={"code": code(), "name": "X", "kind": "other"}, headers={"Idempotency-Key": key}
+    )
     assert good.status_code == 201, good.text
     problem(await admin.units.post("/units", json={}, headers={"Idempotency-Key": "k" * 201}), 400)
 

@@ -1,0 +1,1 @@
+"""Tokens: a username and password exchanged for a signed token, and the keys that verify it."""

@@ -1,0 +1,1 @@
+"""The unit tree: create, import, list and search, rename and move."""
