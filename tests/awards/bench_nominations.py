@@ -9,7 +9,7 @@ campaign, then measures
      its own, for `--seconds`;
   2. pgbench: the same two statements (the context read and the one-statement
      insert with its audit and outbox rows), prepared, same client count.
-and prints both rates and their ratio (DESIGN.md's target: at least 30%).
+and prints both rates and their ratio (docs/architecture.md's target: at least 30%).
 Not a test: it is not collected by pytest.
 """
 
@@ -27,14 +27,17 @@ from pathlib import Path
 
 import asyncpg
 
-from services.awards import repository
-from shared import devstack, events
+from services.awards.nominations import repository
+from shared import events
 from tests.support import ADMIN_PASSWORD, Api, Stack, code, eventually, start_stack
+from thidua import devstack
 
 from .helpers import campaign, category
 
 
-async def _http(stack_url: str, token: str, category_id: str, unit_ids: list[str], clients: int, seconds: float) -> tuple[int, int]:
+async def _http(
+    stack_url: str, token: str, category_id: str, unit_ids: list[str], clients: int, seconds: float
+) -> tuple[int, int]:
     host, port = stack_url.removeprefix("http://").split(":")
     queue = list(unit_ids)
     done = failed = 0
@@ -45,11 +48,17 @@ async def _http(stack_url: str, token: str, category_id: str, unit_ids: list[str
         reader, writer = await asyncio.open_connection(host, int(port))
         while queue and time.monotonic() < deadline:
             unit_id = queue.pop()
-            body = json.dumps({"category_id": category_id, "nominee_unit_id": unit_id,
-                               "achievements": "Hoàn thành xuất sắc nhiệm vụ năm 2025"}).encode()
+            body = json.dumps(
+                {
+                    "category_id": category_id,
+                    "nominee_unit_id": unit_id,
+                    "achievements": "Hoàn thành xuất sắc nhiệm vụ năm 2025",
+                }
+            ).encode()
             writer.write(
                 f"POST /nominations HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                + body
             )
             status_line = await reader.readline()
             length = 0
@@ -71,13 +80,13 @@ def _pgbench_script(ctx: dict) -> str:
     """The service's two statements with literal ids; each insert nominates a fresh nominee id."""
     payload = ctx["payload"].hex()
     context_sql = (
-        repository._NOMINATION_CONTEXT.replace("$1", f"'{ctx['category_id']}'::uuid")
+        repository.NOMINATION_CONTEXT.replace("$1", f"'{ctx['category_id']}'::uuid")
         .replace("$2", f"'{ctx['unit_id']}'::uuid")
         .replace("$3", "NULL::uuid")
         .replace("$4", f"'{ctx['scope']}'::uuid")
     )
     insert_sql = (
-        repository._INSERT_NOMINATION.replace("$1,", "gen_random_uuid(),", 1)
+        repository.INSERT_NOMINATION.replace("$1,", "gen_random_uuid(),", 1)
         .replace("$17", "'outbox_awards'")
         .replace("$16", f"'\\x{payload}'::bytea")
         .replace("$15", "'awards.nomination.submitted'")
@@ -122,11 +131,12 @@ async def measure(stack: Stack, url: str, seconds: float, clients: int, workers:
     admin = await Api.login(stack, "admin", ADMIN_PASSWORD)
     root = await admin.unit("Tỉnh ủy bench", kind="party_committee")
     count = 20_000
-    rows = [{"code": code("B"), "name": f"Chi bộ {i}", "kind": "other", "parent_code": root["code"]} for i in range(count)]
+    rows = [
+        {"code": code("B"), "name": f"Chi bộ {i}", "kind": "other", "parent_code": root["code"]} for i in range(count)
+    ]
     resp = await admin.units.post("/units/import", json=rows, timeout=300)
     assert resp.status_code in (200, 201), resp.text
     unit_ids = [u["id"] for u in resp.json()["items"]]
-    import asyncpg
 
     async def copied() -> bool:
         conn = await asyncpg.connect(stack.db_url("awards"))
@@ -147,25 +157,57 @@ async def measure(stack: Stack, url: str, seconds: float, clients: int, workers:
     http_rate = done / (time.monotonic() - started_at)
 
     event = events.NominationSubmitted(
-        id=uuid.uuid4(), campaign_id=uuid.UUID(c["id"]), category_id=uuid.UUID(k["id"]), nominee_kind="collective",
-        nominee_unit_id=uuid.UUID(unit_ids[0]), nominee_name="Chi bộ 0", unit_id=uuid.UUID(unit_ids[0]),
-        unit_name="Chi bộ 0", status="submitted",
+        id=uuid.uuid4(),
+        campaign_id=uuid.UUID(c["id"]),
+        category_id=uuid.UUID(k["id"]),
+        nominee_kind="collective",
+        nominee_unit_id=uuid.UUID(unit_ids[0]),
+        nominee_name="Chi bộ 0",
+        unit_id=uuid.UUID(unit_ids[0]),
+        unit_name="Chi bộ 0",
+        status="submitted",
     )
     payload = events.encode(events.envelope(event, producer="awards", aggregate_id=event.id, version=1))
     script = tmp / "nomination.sql"
-    script.write_text(_pgbench_script({
-        "category_id": k["id"], "campaign_id": c["id"], "unit_id": unit_ids[0], "unit_name": "Chi bộ 0",
-        "scope": root["id"], "account_id": str(uuid.uuid4()), "payload": payload,
-    }))
+    script.write_text(
+        _pgbench_script(
+            {
+                "category_id": k["id"],
+                "campaign_id": c["id"],
+                "unit_id": unit_ids[0],
+                "unit_name": "Chi bộ 0",
+                "scope": root["id"],
+                "account_id": str(uuid.uuid4()),
+                "payload": payload,
+            }
+        )
+    )
     pgbench = devstack._postgres_bin() / "pgbench"
     out = subprocess.run(
-        [str(pgbench), "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)),
-         "-f", str(script), stack.db_url("awards")],
-        capture_output=True, text=True, check=True,
+        [
+            str(pgbench),
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(int(seconds)),
+            "-f",
+            str(script),
+            stack.db_url("awards"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     tps = float(next(line for line in out.splitlines() if line.startswith("tps")).split("=")[1].split()[0])
-    print(f"POST /nominations: {http_rate:.0f}/s ({done} created, {failed} refused) with {clients} clients, "
-          f"{workers} granian worker(s)")
+    print(
+        f"POST /nominations: {http_rate:.0f}/s ({done} created, {failed} refused) with {clients} clients, "
+        f"{workers} granian worker(s)"
+    )
     print(f"pgbench, same SQL: {tps:.0f} tps with {clients} clients")
     print(f"ratio: {http_rate / tps:.0%} (target at least 30%)")
     await admin.aclose()

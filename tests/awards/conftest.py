@@ -1,10 +1,10 @@
 """The awards suites' world: a small unit tree, people, and an account of each role.
 
-    Tỉnh ủy (province)
-    └── Huyện ủy (district)          officer_district
-        ├── Chi bộ A (commune_a)      officer_a, person_a
-        └── Chi bộ B (commune_b)      person_b
-    Đảng ủy khác (other root)         officer_other, person_other
+Tỉnh ủy (province)
+└── Huyện ủy (district)          officer_district
+    ├── Chi bộ A (commune_a)      officer_a, person_a
+    └── Chi bộ B (commune_b)      person_b
+Đảng ủy khác (other root)         officer_other, person_other
 """
 
 from __future__ import annotations
@@ -47,13 +47,27 @@ async def world(admin: Api) -> AsyncIterator[World]:
     person_a = await person_here(admin, commune_a["id"], full_name="Nguyễn Thị Ánh", position="Bí thư")
     person_b = await person_here(admin, commune_b["id"], full_name="Trần Văn Bình")
     person_other = await person_here(admin, other["id"], full_name="Lê Văn Cường")
-    apis = [
-        await admin.as_new("committee"),
-        await admin.as_new("committee"),
-        await admin.as_new("officer", district["id"]),
-        await admin.as_new("officer", commune_a["id"]),
-        await admin.as_new("officer", other["id"]),
-    ]
-    yield World(admin, *apis, province, district, commune_a, commune_b, other, person_a, person_b, person_other)
+    committee = await admin.as_new("committee")
+    committee2 = await admin.as_new("committee")
+    officer_district = await admin.as_new("officer", district["id"])
+    officer_a = await admin.as_new("officer", commune_a["id"])
+    officer_other = await admin.as_new("officer", other["id"])
+    apis = [committee, committee2, officer_district, officer_a, officer_other]
+    yield World(
+        admin,
+        committee,
+        committee2,
+        officer_district,
+        officer_a,
+        officer_other,
+        province,
+        district,
+        commune_a,
+        commune_b,
+        other,
+        person_a,
+        person_b,
+        person_other,
+    )
     for api in apis:
         await api.aclose()

@@ -16,7 +16,9 @@ async def person_in_copy(stack: Stack, person_id: str, version: int = 1) -> bool
     conn = await asyncpg.connect(stack.db_url("awards"))
     try:
         return bool(
-            await conn.fetchval("SELECT true FROM people WHERE id = $1 AND version >= $2", uuid.UUID(person_id), version)
+            await conn.fetchval(
+                "SELECT true FROM people WHERE id = $1 AND version >= $2", uuid.UUID(person_id), version
+            )
         )
     finally:
         await conn.close()
@@ -52,15 +54,26 @@ async def campaign(api: Api, organizer_unit_id: str, **overrides: Any) -> dict:
 
 
 async def category(api: Api, campaign_id: str, kind: str = "collective", quota: int = 10, **overrides: Any) -> dict:
-    body = {"code": code("DM"), "name": f"Tập thể tiêu biểu {uuid.uuid4().hex[:4]}", "nominee_kind": kind,
-            "quota": quota, "form": "Bằng khen", **overrides}
+    body = {
+        "code": code("DM"),
+        "name": f"Tập thể tiêu biểu {uuid.uuid4().hex[:4]}",
+        "nominee_kind": kind,
+        "quota": quota,
+        "form": "Bằng khen",
+        **overrides,
+    }
     resp = await api.awards.post(f"/campaigns/{campaign_id}/categories", json=body)
     assert resp.status_code == 201, resp.text
     return resp.json()
 
 
-def nomination_body(category_id: str, *, unit_id: str | None = None, person_id: str | None = None,
-                    achievements: str = "Hoàn thành xuất sắc nhiệm vụ năm 2025") -> dict:
+def nomination_body(
+    category_id: str,
+    *,
+    unit_id: str | None = None,
+    person_id: str | None = None,
+    achievements: str = "Hoàn thành xuất sắc nhiệm vụ năm 2025",
+) -> dict:
     body: dict[str, Any] = {"category_id": category_id, "achievements": achievements}
     if unit_id:
         body["nominee_unit_id"] = unit_id
@@ -70,7 +83,9 @@ def nomination_body(category_id: str, *, unit_id: str | None = None, person_id: 
 
 
 async def nominate(api: Api, category_id: str, *, unit_id: str | None = None, person_id: str | None = None) -> dict:
-    resp = await api.awards.post("/nominations", json=nomination_body(category_id, unit_id=unit_id, person_id=person_id))
+    resp = await api.awards.post(
+        "/nominations", json=nomination_body(category_id, unit_id=unit_id, person_id=person_id)
+    )
     assert resp.status_code == 201, resp.text
     return resp.json()
 
@@ -81,11 +96,17 @@ async def approve(committee: Api, nomination_id: str) -> dict:
     return resp.json()
 
 
-async def decide(committee: Api, nomination_ids: list[str], number: str | None = None, signed_on: str = "2025-12-20") -> dict:
+async def decide(
+    committee: Api, nomination_ids: list[str], number: str | None = None, signed_on: str = "2025-12-20"
+) -> dict:
     resp = await committee.awards.post(
         "/decisions",
-        json={"number": number or f"{uuid.uuid4().hex[:6]}/QĐ-UBND", "signed_on": signed_on,
-              "signer": "Chủ tịch UBND tỉnh", "nomination_ids": nomination_ids},
+        json={
+            "number": number or f"{uuid.uuid4().hex[:6]}/QĐ-UBND",
+            "signed_on": signed_on,
+            "signer": "Chủ tịch UBND tỉnh",
+            "nomination_ids": nomination_ids,
+        },
     )
     assert resp.status_code == 201, resp.text
     return resp.json()
@@ -105,8 +126,10 @@ def assert_problem(resp: Any, status: int, *fields: str) -> dict:
 
 async def units_under(admin: Api, parent: dict, count: int) -> list[dict]:
     """Many units under `parent` in one import, once the awards copy holds them all."""
-    rows = [{"code": code("T"), "name": f"Tổ {i} {uuid.uuid4().hex[:4]}", "kind": "other", "parent_code": parent["code"]}
-            for i in range(count)]
+    rows = [
+        {"code": code("T"), "name": f"Tổ {i} {uuid.uuid4().hex[:4]}", "kind": "other", "parent_code": parent["code"]}
+        for i in range(count)
+    ]
     resp = await admin.units.post("/units/import", json=rows)
     assert resp.status_code in (200, 201), resp.text
     created = resp.json()["items"]
@@ -135,8 +158,13 @@ async def early_status(base_url: str, path: str, *, token: str | None, announced
     """
     host, port = base_url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
-    head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
-            f"Content-Length: {announced}", "Connection: close"]
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {announced}",
+        "Connection: close",
+    ]
     if token:
         head.append(f"Authorization: Bearer {token}")
     try:

@@ -18,7 +18,7 @@ async def test_every_call_by_every_role(world: World, anonymous: Api) -> None:
     await approve(world.committee, g["id"])
     d = await decide(world.committee, [g["id"]])
     x = uuid.uuid4()  # an id that exists nowhere: the role check answers before the lookup
-    calls = [
+    calls: list[tuple[str, str, dict | None, set[str]]] = [
         # (method, path, body, roles allowed)
         ("post", "/campaigns", {}, {"admin", "committee"}),
         ("post", f"/campaigns/{x}/close", None, {"admin", "committee"}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from typing import Any
 
 from tests.support import Api, code
 
@@ -12,7 +13,9 @@ from .helpers import assert_problem, campaign, category
 
 
 async def test_committee_creates_a_campaign_anyone_reads_it(world: World, anonymous: Api) -> None:
-    created = await campaign(world.committee, world.province["id"], year=2019, starts_on="2019-02-01", ends_on="2019-11-30")
+    created = await campaign(
+        world.committee, world.province["id"], year=2019, starts_on="2019-02-01", ends_on="2019-11-30"
+    )
     assert created["status"] == "open" and created["version"] == 1 and created["categories"] == []
     assert created["year"] == 2019 and created["starts_on"] == "2019-02-01"  # earlier years are entered the same way
     resp = await anonymous.awards.get(f"/campaigns/{created['id']}")
@@ -48,10 +51,16 @@ async def test_category_rules(world: World) -> None:
     k = await category(world.committee, c["id"], code="BK-01")
     body = {"code": "bk-01", "name": "Trùng", "nominee_kind": "collective", "quota": 1, "form": "Bằng khen"}
     assert_problem(await world.committee.awards.post(f"/campaigns/{c['id']}/categories", json=body), 409, "code")
-    assert_problem(await world.officer_a.awards.post(f"/campaigns/{c['id']}/categories", json={**body, "code": "x"}), 403)
-    assert_problem(await world.committee.awards.post(f"/campaigns/{uuid.uuid4()}/categories", json={**body, "code": "x"}), 404)
+    assert_problem(
+        await world.officer_a.awards.post(f"/campaigns/{c['id']}/categories", json={**body, "code": "x"}), 403
+    )
+    assert_problem(
+        await world.committee.awards.post(f"/campaigns/{uuid.uuid4()}/categories", json={**body, "code": "x"}), 404
+    )
     for bad in ({"nominee_kind": "family"}, {"quota": -1}, {"form": ""}, {"name": "   "}, {"form": "x" * 101}):
-        resp = await world.committee.awards.post(f"/campaigns/{c['id']}/categories", json={**body, "code": code("Z"), **bad})
+        resp = await world.committee.awards.post(
+            f"/campaigns/{c['id']}/categories", json={**body, "code": code("Z"), **bad}
+        )
         assert_problem(resp, 400)
     # The quota can be changed, never below the places held.
     patched = await world.committee.awards.patch(f"/campaigns/{c['id']}/categories/{k['id']}", json={"quota": 7})
@@ -62,15 +71,24 @@ async def test_category_rules(world: World) -> None:
 async def test_campaign_code_is_unique_and_input_is_checked(world: World) -> None:
     c = await campaign(world.committee, world.province["id"])
     assert_problem(
-        await world.committee.awards.post("/campaigns", json={
-            "code": c["code"].lower(), "name": "Khác", "organizer_unit_id": world.province["id"], "year": 2025}),
-        409, "code",
+        await world.committee.awards.post(
+            "/campaigns",
+            json={"code": c["code"].lower(), "name": "Khác", "organizer_unit_id": world.province["id"], "year": 2025},
+        ),
+        409,
+        "code",
     )
     base = {"code": code("PT"), "name": "Tên", "organizer_unit_id": world.province["id"], "year": 2025}
-    bads = [
-        {"year": 1800}, {"code": "có dấu"}, {"code": ""}, {"name": "x" * 301}, {"name": "a\x00b"},
-        {"organizer_unit_id": "not-a-uuid"}, {"starts_on": "2025-05-01", "ends_on": "2025-01-01"},
-        {"unexpected": 1}, {"starts_on": "2025-13-01"},
+    bads: list[dict[str, Any]] = [
+        {"year": 1800},
+        {"code": "có dấu"},
+        {"code": ""},
+        {"name": "x" * 301},
+        {"name": "a\x00b"},
+        {"organizer_unit_id": "not-a-uuid"},
+        {"starts_on": "2025-05-01", "ends_on": "2025-01-01"},
+        {"unexpected": 1},
+        {"starts_on": "2025-13-01"},
     ]
     for bad in bads:
         assert_problem(await world.committee.awards.post("/campaigns", json={**base, **bad}), 400)
@@ -79,7 +97,8 @@ async def test_campaign_code_is_unique_and_input_is_checked(world: World) -> Non
     assert_problem(await world.committee.awards.post("/campaigns", json=missing), 400)
     assert_problem(
         await world.committee.awards.post("/campaigns", json={**base, "organizer_unit_id": str(uuid.uuid4())}),
-        404, "organizer_unit_id",
+        404,
+        "organizer_unit_id",
     )
     # Names come NFC-normalised whatever the client sent.
     nfd = unicodedata.normalize("NFD", "Thi đua Quyết thắng")
@@ -107,7 +126,7 @@ async def test_list_filters_and_pages(world: World, anonymous: Api) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        params = {"year": year, "q": f"dot {tag}", "limit": 2}
+        params: dict[str, Any] = {"year": year, "q": f"dot {tag}", "limit": 2}
         if cursor:
             params["cursor"] = cursor
         resp = await anonymous.awards.get("/campaigns", params=params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from tests.support import Api
 
@@ -11,7 +12,9 @@ from .conftest import World
 from .helpers import approve, assert_problem, campaign, category, decide, nominate, units_under
 
 
-async def _approved(world: World, count: int, *, quota: int = 10, kind: str = "collective") -> tuple[dict, dict, list[dict]]:
+async def _approved(
+    world: World, count: int, *, quota: int = 10, kind: str = "collective"
+) -> tuple[dict, dict, list[dict]]:
     c = await campaign(world.committee, world.province["id"])
     k = await category(world.committee, c["id"], kind, quota=quota)
     units = await units_under(world.admin, world.commune_a, count)
@@ -49,7 +52,12 @@ async def test_decision_grants_approved_nominations(world: World, anonymous: Api
 async def test_decision_conflicts_and_forbidden(world: World, anonymous: Api) -> None:
     c, k, ns = await _approved(world, 2)
     submitted = await nominate(world.officer_a, k["id"], unit_id=world.commune_a["id"])
-    body = {"number": f"{uuid.uuid4().hex[:5]}/QĐ", "signed_on": "2025-12-01", "signer": "Chủ tịch", "nomination_ids": [ns[0]["id"]]}
+    body: dict[str, Any] = {
+        "number": f"{uuid.uuid4().hex[:5]}/QĐ",
+        "signed_on": "2025-12-01",
+        "signer": "Chủ tịch",
+        "nomination_ids": [ns[0]["id"]],
+    }
     for api, status in ((world.admin, 403), (world.officer_a, 403), (anonymous, 401)):
         assert_problem(await api.awards.post("/decisions", json=body), status)
     # Deciding an unapproved nomination: 409, and nothing of the decision is written.
@@ -67,22 +75,41 @@ async def test_decision_conflicts_and_forbidden(world: World, anonymous: Api) ->
     dup = {**body, "number": body["number"].lower(), "nomination_ids": [ns[1]["id"]]}
     assert_problem(await world.committee.awards.post("/decisions", json=dup), 409, "number")
     # Bad input.
-    for bad in ({"nomination_ids": []}, {"nomination_ids": [ns[1]["id"], ns[1]["id"]]}, {"signed_on": "20/12/2025"},
-                {"number": ""}, {"signer": "x" * 301}, {"nomination_ids": ["nope"]}):
-        assert_problem(await world.committee.awards.post("/decisions", json={**body, "number": "n-" + uuid.uuid4().hex, **bad}), 400)
+    bad: dict[str, Any]
+    for bad in (
+        {"nomination_ids": []},
+        {"nomination_ids": [ns[1]["id"], ns[1]["id"]]},
+        {"signed_on": "20/12/2025"},
+        {"number": ""},
+        {"signer": "x" * 301},
+        {"nomination_ids": ["nope"]},
+    ):
+        assert_problem(
+            await world.committee.awards.post("/decisions", json={**body, "number": "n-" + uuid.uuid4().hex, **bad}),
+            400,
+        )
     unknown = await world.committee.awards.post(
-        "/decisions", json={**body, "number": "n-" + uuid.uuid4().hex, "nomination_ids": [str(uuid.uuid4())]})
+        "/decisions", json={**body, "number": "n-" + uuid.uuid4().hex, "nomination_ids": [str(uuid.uuid4())]}
+    )
     assert_problem(unknown, 404, "nomination_ids[0]")
 
 
 async def test_two_decisions_racing_for_one_nomination_grant_it_once(world: World) -> None:
     _, _, ns = await _approved(world, 1)
-    answers = await asyncio.gather(*(
-        world.committee.awards.post("/decisions", json={
-            "number": f"race-{uuid.uuid4().hex}", "signed_on": "2025-12-01", "signer": "Chủ tịch",
-            "nomination_ids": [ns[0]["id"]]})
-        for _ in range(6)
-    ))
+    answers = await asyncio.gather(
+        *(
+            world.committee.awards.post(
+                "/decisions",
+                json={
+                    "number": f"race-{uuid.uuid4().hex}",
+                    "signed_on": "2025-12-01",
+                    "signer": "Chủ tịch",
+                    "nomination_ids": [ns[0]["id"]],
+                },
+            )
+            for _ in range(6)
+        )
+    )
     assert sorted(r.status_code for r in answers) == [201] + [409] * 5
     winner = next(r.json() for r in answers if r.status_code == 201)
     got = (await world.committee.awards.get(f"/nominations/{ns[0]['id']}")).json()
@@ -101,8 +128,15 @@ async def test_approval_withdrawal_and_decision_racing_end_in_one_consistent_sta
         a, w, d = await asyncio.gather(
             world.committee.awards.post(f"/nominations/{n['id']}/approve"),
             world.officer_a.awards.post(f"/nominations/{n['id']}/withdraw"),
-            world.committee2.awards.post("/decisions", json={
-                "number": f"r-{uuid.uuid4().hex}", "signed_on": "2025-12-01", "signer": "Chủ tịch", "nomination_ids": [n["id"]]}),
+            world.committee2.awards.post(
+                "/decisions",
+                json={
+                    "number": f"r-{uuid.uuid4().hex}",
+                    "signed_on": "2025-12-01",
+                    "signer": "Chủ tịch",
+                    "nomination_ids": [n["id"]],
+                },
+            ),
         )
         for r in (a, w, d):
             assert r.status_code in (200, 201, 409), r.text
@@ -152,8 +186,18 @@ async def test_revocation(world: World, anonymous: Api) -> None:
     category_now = (await anonymous.awards.get(f"/campaigns/{c['id']}")).json()["categories"][0]
     assert category_now["held"] == 1
     # A decision cannot grant a revoked award again.
-    problem = assert_problem(await world.committee.awards.post("/decisions", json={
-        "number": f"x-{uuid.uuid4().hex}", "signed_on": "2025-12-01", "signer": "Chủ tịch", "nomination_ids": [target]}), 409)
+    problem = assert_problem(
+        await world.committee.awards.post(
+            "/decisions",
+            json={
+                "number": f"x-{uuid.uuid4().hex}",
+                "signed_on": "2025-12-01",
+                "signer": "Chủ tịch",
+                "nomination_ids": [target],
+            },
+        ),
+        409,
+    )
     assert d["number"] in problem["errors"][0]["message"]
     # Approved but not granted: not an award.
     _, _, more = await _approved(world, 1)
@@ -172,9 +216,15 @@ async def test_awards_listing_filters_and_pages(world: World, anonymous: Api) ->
         if not cursor:
             break
     assert len(seen) == 5 and len(set(seen)) == 5
-    assert seen == sorted(seen, key=lambda s: (s.lower()))  # names here differ only in digits and hex
-    assert (await anonymous.awards.get("/awards", params={"campaign_id": c["id"], "kind": "individual"})).json()["items"] == []
-    under = (await anonymous.awards.get("/awards", params={"campaign_id": c["id"], "unit_id": world.district["id"]})).json()
+    assert seen == sorted(seen, key=lambda s: s.lower())  # names here differ only in digits and hex
+    assert (await anonymous.awards.get("/awards", params={"campaign_id": c["id"], "kind": "individual"})).json()[
+        "items"
+    ] == []
+    under = (
+        await anonymous.awards.get("/awards", params={"campaign_id": c["id"], "unit_id": world.district["id"]})
+    ).json()
     assert len(under["items"]) == 5
-    assert (await anonymous.awards.get("/awards", params={"unit_id": world.other["id"], "campaign_id": c["id"]})).json()["items"] == []
+    assert (
+        await anonymous.awards.get("/awards", params={"unit_id": world.other["id"], "campaign_id": c["id"]})
+    ).json()["items"] == []
     assert_problem(await anonymous.awards.get("/awards", params={"limit": 500}), 400)

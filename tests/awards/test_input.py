@@ -10,7 +10,7 @@ import asyncpg
 from tests.support import Stack
 
 from .conftest import World
-from .helpers import assert_problem, early_status, campaign, category, nominate, nomination_body, person_here
+from .helpers import assert_problem, campaign, category, early_status, nominate, nomination_body, person_here
 
 INJECTION = "Robert'); DROP TABLE nominations; --"
 
@@ -51,7 +51,9 @@ async def test_bad_nominations_are_problems_and_write_nothing(world: World, stac
     for body, status in bads:
         assert_problem(await world.officer_a.awards.post("/nominations", json=body), status)
     for raw in (b"{not json", b"", b"null"):
-        resp = await world.officer_a.awards.post("/nominations", content=raw, headers={"content-type": "application/json"})
+        resp = await world.officer_a.awards.post(
+            "/nominations", content=raw, headers={"content-type": "application/json"}
+        )
         assert_problem(resp, 400)
     size = 6 * 1024 * 1024
     status = await early_status(stack.url("awards"), "/nominations", token=world.officer_a.token, announced=size)
@@ -62,17 +64,28 @@ async def test_bad_nominations_are_problems_and_write_nothing(world: World, stac
 async def test_text_is_stored_nfc_and_injection_strings_are_just_text(world: World, stack: Stack) -> None:
     c = await campaign(world.committee, world.province["id"], name=INJECTION)
     assert c["name"] == INJECTION
-    k = await category(world.committee, c["id"], "individual", name=unicodedata.normalize("NFD", "Cá nhân xuất sắc"),
-                       form=unicodedata.normalize("NFD", "Bằng khen"))
+    k = await category(
+        world.committee,
+        c["id"],
+        "individual",
+        name=unicodedata.normalize("NFD", "Cá nhân xuất sắc"),
+        form=unicodedata.normalize("NFD", "Bằng khen"),
+    )
     assert (k["name"], k["form"]) == ("Cá nhân xuất sắc", "Bằng khen")
-    person = await person_here(world.admin, world.commune_a["id"], full_name=unicodedata.normalize("NFD", "Đặng Thị Huệ"))
+    person = await person_here(
+        world.admin, world.commune_a["id"], full_name=unicodedata.normalize("NFD", "Đặng Thị Huệ")
+    )
     achievements = unicodedata.normalize("NFD", "Dẫn đầu phong trào.\nKhông có vi phạm.") + "\n" + INJECTION
-    resp = await world.officer_a.awards.post("/nominations", json=nomination_body(k["id"], person_id=person["id"], achievements=achievements))
+    resp = await world.officer_a.awards.post(
+        "/nominations", json=nomination_body(k["id"], person_id=person["id"], achievements=achievements)
+    )
     assert resp.status_code == 201, resp.text
     n = resp.json()
     assert n["nominee_name"] == "Đặng Thị Huệ"
     assert n["achievements"] == unicodedata.normalize("NFC", achievements)  # line breaks kept
-    found = (await world.committee.awards.get("/nominations", params={"q": "dang thi hue", "campaign_id": c["id"]})).json()
+    found = (
+        await world.committee.awards.get("/nominations", params={"q": "dang thi hue", "campaign_id": c["id"]})
+    ).json()
     assert [x["id"] for x in found["items"]] == [n["id"]]
     found = (await world.committee.awards.get("/nominations", params={"q": INJECTION})).json()
     assert found["items"] == []

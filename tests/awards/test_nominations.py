@@ -38,9 +38,13 @@ async def test_forbidden_nominations(world: World, anonymous: Api) -> None:
     individual = await category(world.committee, c["id"], "individual")
     # Outside the officer's subtree: a sibling, the parent, another tree.
     for unit in (world.commune_b, world.district, world.other):
-        resp = await world.officer_a.awards.post("/nominations", json=nomination_body(collective["id"], unit_id=unit["id"]))
+        resp = await world.officer_a.awards.post(
+            "/nominations", json=nomination_body(collective["id"], unit_id=unit["id"])
+        )
         assert_problem(resp, 403)
-    resp = await world.officer_a.awards.post("/nominations", json=nomination_body(individual["id"], person_id=world.person_b["id"]))
+    resp = await world.officer_a.awards.post(
+        "/nominations", json=nomination_body(individual["id"], person_id=world.person_b["id"])
+    )
     assert_problem(resp, 403)
     # Committee members review; they do not nominate. Anonymous callers do nothing.
     body = nomination_body(collective["id"], unit_id=world.commune_a["id"])
@@ -57,15 +61,19 @@ async def test_conflicts(world: World) -> None:
     individual = await category(world.committee, c["id"], "individual")
     first = await nominate(world.officer_district, collective["id"], unit_id=world.commune_b["id"])
     # One live nomination per nominee and category, whoever submits it.
-    dup = await world.admin.awards.post("/nominations", json=nomination_body(collective["id"], unit_id=world.commune_b["id"]))
+    dup = await world.admin.awards.post(
+        "/nominations", json=nomination_body(collective["id"], unit_id=world.commune_b["id"])
+    )
     body = assert_problem(dup, 409, "nominee_unit_id")
     assert "already has a live nomination" in body["detail"]
     # The nominee's kind must match the category's.
     wrong = await world.officer_district.awards.post(
-        "/nominations", json=nomination_body(individual["id"], unit_id=world.commune_b["id"]))
+        "/nominations", json=nomination_body(individual["id"], unit_id=world.commune_b["id"])
+    )
     assert "individual" in assert_problem(wrong, 409, "nominee_unit_id")["detail"]
     wrong = await world.officer_district.awards.post(
-        "/nominations", json=nomination_body(collective["id"], person_id=world.person_b["id"]))
+        "/nominations", json=nomination_body(collective["id"], person_id=world.person_b["id"])
+    )
     assert_problem(wrong, 409, "nominee_person_id")
     # After a withdrawal the nominee may be nominated again.
     withdrawn = await world.officer_district.awards.post(f"/nominations/{first['id']}/withdraw")
@@ -73,7 +81,9 @@ async def test_conflicts(world: World) -> None:
     await nominate(world.officer_district, collective["id"], unit_id=world.commune_b["id"])
     # A closed campaign takes no nominations.
     await world.committee.awards.post(f"/campaigns/{c['id']}/close")
-    closed = await world.officer_district.awards.post("/nominations", json=nomination_body(individual["id"], person_id=world.person_b["id"]))
+    closed = await world.officer_district.awards.post(
+        "/nominations", json=nomination_body(individual["id"], person_id=world.person_b["id"])
+    )
     assert "closed" in assert_problem(closed, 409)["detail"]
 
 
@@ -83,8 +93,12 @@ async def test_duplicate_nominations_racing_make_one(world: World) -> None:
     c = await campaign(world.committee, world.province["id"])
     k = await category(world.committee, c["id"], "individual")
     body = nomination_body(k["id"], person_id=world.person_a["id"])
-    answers = await asyncio.gather(*(api.awards.post("/nominations", json=body)
-                                     for api in [world.officer_a, world.officer_district, world.admin] * 4))
+    answers = await asyncio.gather(
+        *(
+            api.awards.post("/nominations", json=body)
+            for api in [world.officer_a, world.officer_district, world.admin] * 4
+        )
+    )
     assert sorted(r.status_code for r in answers) == [201] + [409] * 11
     listed = (await world.admin.awards.get("/nominations", params={"category_id": k["id"]})).json()["items"]
     assert len(listed) == 1
@@ -94,7 +108,9 @@ async def test_unknown_ids_and_nominees_not_yet_here(world: World, stack: Stack)
     c = await campaign(world.committee, world.province["id"])
     k = await category(world.committee, c["id"], "collective")
     ki = await category(world.committee, c["id"], "individual")
-    resp = await world.admin.awards.post("/nominations", json=nomination_body(str(uuid.uuid4()), unit_id=world.commune_a["id"]))
+    resp = await world.admin.awards.post(
+        "/nominations", json=nomination_body(str(uuid.uuid4()), unit_id=world.commune_a["id"])
+    )
     assert_problem(resp, 404, "category_id")
     resp = await world.admin.awards.post("/nominations", json=nomination_body(k["id"], unit_id=str(uuid.uuid4())))
     assert_problem(resp, 404, "nominee_unit_id")
@@ -176,13 +192,18 @@ async def test_history_and_audit_log(world: World, stack: Stack) -> None:
     assert resp.status_code == 200 and resp.json()["reason"] == "Chưa đủ tiêu chuẩn"
     history = (await world.officer_a.awards.get(f"/nominations/{n['id']}/history")).json()
     assert [(h["action"], h["from_status"], h["to_status"]) for h in history] == [
-        ("submit", None, "submitted"), ("reject", "submitted", "rejected")]
+        ("submit", None, "submitted"),
+        ("reject", "submitted", "rejected"),
+    ]
     assert history[0]["actor_role"] == "officer" and history[1]["actor_role"] == "committee"
     assert history[1]["reason"] == "Chưa đủ tiêu chuẩn" and history[0]["at"] <= history[1]["at"]
     # The audit log only grows: no update, no delete, not even from the service's own database user.
     conn = await asyncpg.connect(stack.db_url("awards"))
     try:
-        for sql in ("UPDATE audit_log SET reason = 'x' WHERE entity_id = $1", "DELETE FROM audit_log WHERE entity_id = $1"):
+        for sql in (
+            "UPDATE audit_log SET reason = 'x' WHERE entity_id = $1",
+            "DELETE FROM audit_log WHERE entity_id = $1",
+        ):
             try:
                 await conn.execute(sql, uuid.UUID(n["id"]))
             except asyncpg.InsufficientPrivilegeError:

@@ -20,11 +20,15 @@ async def test_person_moved_or_renamed_reaches_the_copy_and_the_scope_check(worl
     k2 = await category(world.committee, c["id"], "individual")
     person = await person_here(world.admin, world.commune_a["id"], full_name="Võ Thị Sáu")
     before = await nominate(world.officer_a, k["id"], person_id=person["id"])
-    moved = await world.admin.units.patch(f"/people/{person['id']}", json={"unit_id": world.other["id"], "full_name": "Võ Thị Sáu B"})
+    moved = await world.admin.units.patch(
+        f"/people/{person['id']}", json={"unit_id": world.other["id"], "full_name": "Võ Thị Sáu B"}
+    )
     assert moved.status_code == 200, moved.text
     await eventually(lambda: person_in_copy(stack, person["id"], version=moved.json()["version"]))
     # Outside officer_a's subtree now; the nomination made earlier keeps who and where the nominee was.
-    assert_problem(await world.officer_a.awards.post("/nominations", json=nomination_body(k2["id"], person_id=person["id"])), 403)
+    assert_problem(
+        await world.officer_a.awards.post("/nominations", json=nomination_body(k2["id"], person_id=person["id"])), 403
+    )
     after = await nominate(world.officer_other, k2["id"], person_id=person["id"])
     assert (after["nominee_name"], after["unit_id"]) == ("Võ Thị Sáu B", world.other["id"])
     kept = (await world.committee.awards.get(f"/nominations/{before['id']}")).json()
@@ -51,7 +55,9 @@ async def test_an_older_person_event_changes_nothing(world: World, stack: Stack)
     await eventually(consumed)
     conn = await asyncpg.connect(stack.db_url("awards"))
     try:
-        row = await conn.fetchrow("SELECT full_name, unit_id, version FROM people WHERE id = $1", uuid.UUID(person["id"]))
+        row = await conn.fetchrow(
+            "SELECT full_name, unit_id, version FROM people WHERE id = $1", uuid.UUID(person["id"])
+        )
     finally:
         await conn.close()
     assert (row["full_name"], str(row["unit_id"]), row["version"]) == ("Hồ Văn Mới Hơn", world.commune_b["id"], version)

@@ -93,17 +93,20 @@ async def test_fifty_concurrent_approvals_into_a_quota_of_twenty_grant_exactly_t
     units = await units_under(world.admin, world.commune_b, 50)
     nominations = await asyncio.gather(*(nominate(world.officer_district, k["id"], unit_id=u["id"]) for u in units))
     members = [world.committee, world.committee2]
-    answers = await asyncio.gather(*(
-        members[i % 2].awards.post(f"/nominations/{n['id']}/approve") for i, n in enumerate(nominations)
-    ))
+    answers = await asyncio.gather(
+        *(members[i % 2].awards.post(f"/nominations/{n['id']}/approve") for i, n in enumerate(nominations))
+    )
     codes = sorted(r.status_code for r in answers)
     assert codes == [200] * 20 + [409] * 30, codes
     for r in answers:
         if r.status_code == 409:
             assert "quota" in assert_problem(r, 409)["detail"]
     winners = {r.json()["id"] for r in answers if r.status_code == 200}
-    listed = (await world.committee.awards.get(
-        "/nominations", params={"category_id": k["id"], "status": "approved", "limit": 200})).json()["items"]
+    listed = (
+        await world.committee.awards.get(
+            "/nominations", params={"category_id": k["id"], "status": "approved", "limit": 200}
+        )
+    ).json()["items"]
     assert {n["id"] for n in listed} == winners
     category_now = next(x for x in (await world.committee.awards.get(f"/campaigns/{c['id']}")).json()["categories"])
     assert (category_now["held"], category_now["remaining"]) == (20, 0)

@@ -1,0 +1,1 @@
+"""Awards: the nominations a decision granted. `award_id` is the granted nomination's id."""

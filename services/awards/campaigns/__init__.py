@@ -1,0 +1,1 @@
+"""Emulation campaigns ("phong trào thi đua") and their award categories."""

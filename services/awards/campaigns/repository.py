@@ -1,0 +1,169 @@
+"""The SQL of campaigns and their categories."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from shared.db import Queryable
+from shared.errors import Conflict, NotFound
+
+from ..domain.statuses import CampaignStatus
+from .schemas import Campaign, CampaignCreate, Category, CategoryCreate
+
+CAMPAIGN_COLUMNS = (
+    "id, code, name, organizer_unit_id, year, starts_on, ends_on, description, status, version, created_at, updated_at"
+)
+CATEGORY_COLUMNS = "id, campaign_id, code, name, nominee_kind, form, quota, held, quota - held AS remaining, created_at"
+
+
+async def unit_exists(db: Queryable, unit_id: uuid.UUID) -> bool:
+    """Does the local copy of the unit tree hold `unit_id`?"""
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM units WHERE id = $1)", unit_id))
+
+
+def category(row: asyncpg.Record) -> Category:
+    return Category(**dict(row))
+
+
+def campaign(row: asyncpg.Record, categories: list[Category]) -> Campaign:
+    return Campaign(**{k: v for k, v in dict(row).items() if k != "sort_key"}, categories=categories)
+
+
+async def categories_of(db: Queryable, campaign_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Category]]:
+    found: dict[uuid.UUID, list[Category]] = {i: [] for i in campaign_ids}
+    rows = await db.fetch(
+        f"SELECT {CATEGORY_COLUMNS} FROM categories WHERE campaign_id = ANY($1::uuid[]) ORDER BY created_at, code",
+        campaign_ids,
+    )
+    for row in rows:
+        found[row["campaign_id"]].append(category(row))
+    return found
+
+
+async def get_campaign(db: Queryable, campaign_id: uuid.UUID) -> Campaign:
+    row = await db.fetchrow(f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1", campaign_id)
+    if row is None:
+        raise NotFound("campaign", campaign_id)
+    return campaign(row, (await categories_of(db, [campaign_id]))[campaign_id])
+
+
+async def insert_campaign(conn: asyncpg.Connection, data: CampaignCreate, created_by: uuid.UUID) -> Campaign:
+    try:
+        row = await conn.fetchrow(
+            f"""INSERT INTO campaigns (id, code, name, organizer_unit_id, year, starts_on, ends_on, description, created_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {CAMPAIGN_COLUMNS}""",
+            uuid.uuid4(),
+            data.code,
+            data.name,
+            data.organizer_unit_id,
+            data.year,
+            data.starts_on,
+            data.ends_on,
+            data.description,
+            created_by,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"a campaign with code {data.code!r} already exists", field="code") from exc
+    return campaign(row, [])
+
+
+async def list_campaigns(
+    db: Queryable,
+    *,
+    year: int | None,
+    status: CampaignStatus | None,
+    organizer_unit_id: uuid.UUID | None,
+    q: str | None,
+    pattern: str | None,
+    after: tuple[int, str, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[Campaign, str]]:
+    """Newest year first, then by name as a Vietnamese reader expects; keyset-paged.
+
+    `pattern` finds the folded name (`shared.text.contains_pattern`); `q` is also matched against the code, whole.
+    """
+    rows = await db.fetch(
+        f"""SELECT {CAMPAIGN_COLUMNS}, fold(name) AS sort_key FROM campaigns
+            WHERE ($1::int IS NULL OR year = $1)
+              AND ($2::text IS NULL OR status = $2)
+              AND ($3::uuid IS NULL OR organizer_unit_id = $3)
+              AND ($4::text IS NULL OR fold(name) LIKE $5 OR lower(code) = lower($4))
+              AND ($6::int IS NULL OR year < $6 OR (year = $6 AND (fold(name), id) > ($7, $8::uuid)))
+            ORDER BY year DESC, fold(name), id
+            LIMIT $9""",
+        year,
+        status,
+        organizer_unit_id,
+        q,
+        pattern,
+        after[0] if after else None,
+        after[1] if after else None,
+        after[2] if after else None,
+        limit + 1,
+    )
+    categories = await categories_of(db, [r["id"] for r in rows])
+    return [(campaign(r, categories[r["id"]]), r["sort_key"]) for r in rows]
+
+
+async def lock_campaign(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> asyncpg.Record:
+    """The campaign, locked for the transaction: the first lock of every change to it or its categories."""
+    row = await conn.fetchrow(f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1 FOR UPDATE", campaign_id)
+    if row is None:
+        raise NotFound("campaign", campaign_id)
+    return row
+
+
+async def set_campaign_status(conn: asyncpg.Connection, campaign_id: uuid.UUID, status: CampaignStatus) -> None:
+    await conn.execute("UPDATE campaigns SET status = $2 WHERE id = $1", campaign_id, status)
+
+
+async def bump_campaign(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> Campaign:
+    """A new version of the campaign (it, or one of its categories, changed): its whole new state."""
+    await conn.execute("UPDATE campaigns SET version = version + 1, updated_at = now() WHERE id = $1", campaign_id)
+    return await get_campaign(conn, campaign_id)
+
+
+async def insert_category(conn: asyncpg.Connection, campaign_id: uuid.UUID, data: CategoryCreate) -> Category:
+    try:
+        row = await conn.fetchrow(
+            f"""INSERT INTO categories (id, campaign_id, code, name, nominee_kind, form, quota)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CATEGORY_COLUMNS}""",
+            uuid.uuid4(),
+            campaign_id,
+            data.code,
+            data.name,
+            data.nominee_kind,
+            data.form,
+            data.quota,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"the campaign already has a category with code {data.code!r}", field="code") from exc
+    return category(row)
+
+
+async def lock_category(conn: asyncpg.Connection, campaign_id: uuid.UUID, category_id: uuid.UUID) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"SELECT {CATEGORY_COLUMNS} FROM categories WHERE id = $1 AND campaign_id = $2 FOR UPDATE",
+        category_id,
+        campaign_id,
+    )
+    if row is None:
+        raise NotFound("category", category_id)
+    return row
+
+
+async def update_category(
+    conn: asyncpg.Connection, category_id: uuid.UUID, *, name: str | None, form: str | None, quota: int | None
+) -> Category:
+    """Set what is given; None leaves a column as it is."""
+    row = await conn.fetchrow(
+        f"""UPDATE categories SET name = COALESCE($2, name), form = COALESCE($3, form), quota = COALESCE($4, quota)
+            WHERE id = $1 RETURNING {CATEGORY_COLUMNS}""",
+        category_id,
+        name,
+        form,
+        quota,
+    )
+    return category(row)

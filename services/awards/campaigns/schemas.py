@@ -1,0 +1,70 @@
+"""Campaigns and their categories over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+
+from ..domain.statuses import CampaignStatus, NomineeKind
+from ..schemas import LINE, TEXT, Code, Name
+
+Form = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=LINE)]
+Description = Annotated[str, msgspec.Meta(max_length=5000, pattern=TEXT)]
+Year = Annotated[int, msgspec.Meta(ge=1945, le=2100)]
+Quota = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+
+
+class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    name: Name
+    organizer_unit_id: uuid.UUID
+    year: Year
+    starts_on: date | None = None
+    ends_on: date | None = None
+    description: Description | None = None
+
+
+class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    name: Name
+    nominee_kind: NomineeKind
+    quota: Quota
+    form: Form
+
+
+class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    quota: Quota | msgspec.UnsetType = msgspec.UNSET
+    form: Form | msgspec.UnsetType = msgspec.UNSET
+
+
+class Category(msgspec.Struct):
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    code: str
+    name: str
+    nominee_kind: NomineeKind
+    form: str
+    quota: int
+    held: int  # approved or granted nominations, which the quota bounds
+    remaining: int
+    created_at: datetime
+
+
+class Campaign(msgspec.Struct):
+    id: uuid.UUID
+    code: str
+    name: str
+    organizer_unit_id: uuid.UUID
+    year: int
+    starts_on: date | None
+    ends_on: date | None
+    description: str | None
+    status: CampaignStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    categories: list[Category] = msgspec.field(default_factory=list)

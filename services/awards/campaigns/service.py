@@ -1,0 +1,107 @@
+"""Campaign and category use cases: each one transaction, with its audit row and its event.
+
+Lock order, as everywhere in the service: the campaign first (then its category).
+Every change to a campaign or to one of its categories is a new version of the
+campaign, announced with its whole state (`awards.campaign.updated`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from shared import events
+from shared.auth import Principal
+
+from .. import publishes
+from ..domain import campaigns as rules
+from ..domain.statuses import CampaignStatus
+from ..publishes import Change
+from . import repository
+from .schemas import Campaign, CampaignCreate, Category, CategoryCreate
+
+
+async def create_campaign(conn: asyncpg.Connection, actor: Principal, data: CampaignCreate) -> Campaign:
+    async with conn.transaction():
+        if not await repository.unit_exists(conn, data.organizer_unit_id):
+            raise rules.unknown_organizer(data.organizer_unit_id)
+        campaign = await repository.insert_campaign(conn, data, actor.account_id)
+        await publishes.audit(
+            conn, actor, [Change("campaign", campaign.id, "create", to_status=campaign.status, after=campaign)]
+        )
+        await publishes.publish(
+            conn, [(publishes.campaign_event(events.CampaignCreated, campaign), campaign.id, campaign.version)]
+        )
+    return campaign
+
+
+async def _campaign_changed(
+    conn: asyncpg.Connection,
+    actor: Principal,
+    campaign_id: uuid.UUID,
+    action: str,
+    before: Any,
+    *,
+    from_status: str | None = None,
+) -> Campaign:
+    """Bump the campaign's version, audit the change, and announce the full new state."""
+    campaign = await repository.bump_campaign(conn, campaign_id)
+    change = Change(
+        "campaign",
+        campaign_id,
+        action,
+        from_status=from_status,
+        to_status=campaign.status,
+        before=before,
+        after=campaign,
+    )
+    await publishes.audit(conn, actor, [change])
+    await publishes.publish(
+        conn, [(publishes.campaign_event(events.CampaignUpdated, campaign), campaign.id, campaign.version)]
+    )
+    return campaign
+
+
+async def set_campaign_status(
+    conn: asyncpg.Connection, actor: Principal, campaign_id: uuid.UUID, status: CampaignStatus
+) -> Campaign:
+    """Close or open a campaign; doing it again changes nothing and answers the same state."""
+    async with conn.transaction():
+        row = await repository.lock_campaign(conn, campaign_id)
+        if row["status"] == status:
+            return await repository.get_campaign(conn, campaign_id)
+        await repository.set_campaign_status(conn, campaign_id, status)
+        return await _campaign_changed(
+            conn, actor, campaign_id, rules.status_action(status), dict(row), from_status=row["status"]
+        )
+
+
+async def add_category(
+    conn: asyncpg.Connection, actor: Principal, campaign_id: uuid.UUID, data: CategoryCreate
+) -> Category:
+    async with conn.transaction():
+        await repository.lock_campaign(conn, campaign_id)
+        category = await repository.insert_category(conn, campaign_id, data)
+        await _campaign_changed(conn, actor, campaign_id, "add_category", None)
+    return category
+
+
+async def update_category(
+    conn: asyncpg.Connection,
+    actor: Principal,
+    campaign_id: uuid.UUID,
+    category_id: uuid.UUID,
+    *,
+    name: str | None,
+    form: str | None,
+    quota: int | None,
+) -> Category:
+    async with conn.transaction():
+        await repository.lock_campaign(conn, campaign_id)
+        before = await repository.lock_category(conn, campaign_id, category_id)
+        rules.check_quota(quota, before["held"])
+        category = await repository.update_category(conn, category_id, name=name, form=form, quota=quota)
+        await _campaign_changed(conn, actor, campaign_id, "update_category", before)
+    return category

@@ -1,0 +1,54 @@
+"""What the awards service consumes: units' events, to keep local copies of the unit tree and of people.
+
+With the copies a nomination is checked without a call to the units service.
+Each event carries its aggregate's version; an older one than the copy holds
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from shared import events, unit_copy
+from shared.consumer import Subscription
+
+
+async def on_unit(conn: asyncpg.Connection, env: events.Envelope) -> None:
+    await unit_copy.apply(conn, env)
+
+
+async def on_person(conn: asyncpg.Connection, env: events.Envelope) -> None:
+    if isinstance(env.data, events.PersonState):
+        await apply_person(conn, env.data, env.version)
+
+
+async def apply_person(conn: asyncpg.Connection, person: events.PersonState, version: int) -> bool:
+    """Upsert a person of the copy unless the copy already holds this or a newer version."""
+    return bool(
+        await conn.fetchval(
+            """INSERT INTO people (id, full_name, unit_id, position, version) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (id) DO UPDATE
+                   SET full_name = EXCLUDED.full_name, unit_id = EXCLUDED.unit_id, position = EXCLUDED.position,
+                       version = EXCLUDED.version, updated_at = now()
+                   WHERE people.version < EXCLUDED.version
+               RETURNING true""",
+            person.id,
+            person.full_name,
+            person.unit_id,
+            person.position,
+            version,
+        )
+    )
+
+
+UNITS = Subscription(
+    durable="awards-units",
+    stream=events.UNITS_STREAM,
+    handlers={
+        events.UnitCreated: on_unit,
+        events.UnitRenamed: on_unit,
+        events.UnitMoved: on_unit,
+        events.PersonCreated: on_person,
+        events.PersonUpdated: on_person,
+    },
+)

@@ -1,0 +1,1 @@
+"""The committee's numbered decisions, which grant approved nominations as awards."""

@@ -1,0 +1,1 @@
+"""Nominations: submitted by unit officers for a collective or a person, withdrawn, listed, and their history."""

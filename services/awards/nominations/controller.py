@@ -1,0 +1,101 @@
+"""Nominations over HTTP: submitted by unit officers, withdrawn by them, read within their scope."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import asyncpg
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from shared.auth import Principal, Role, roles
+from shared.pagination import Page, PageQuery
+from shared.text import contains_pattern
+
+from ..domain.lifecycle import Action
+from ..domain.statuses import NominationStatus, NomineeKind
+from . import repository, service
+from .schemas import HistoryEntry, Nomination, NominationCreate
+
+READERS = roles(Role.ADMIN, Role.COMMITTEE, Role.OFFICER)
+NOMINATORS = roles(Role.OFFICER, Role.ADMIN)
+
+
+class NominationController(Controller):
+    path = "/nominations"
+    tags = ["nominations"]
+
+    @post("/", guards=[NOMINATORS], summary="Nominate a collective or an individual (officer, admin)")
+    async def create_nomination(
+        self, data: NominationCreate, conn: asyncpg.Connection, principal: Principal
+    ) -> Nomination:
+        """A collective names `nominee_unit_id`, an individual `nominee_person_id`, matching the category's kind.
+
+        An officer nominates only inside its own subtree. 409 when the campaign is
+        closed, the kind does not match, or the nominee already holds a live
+        (submitted, approved or granted) nomination in the category. A unit or
+        person created a moment ago may not have reached this service yet (404).
+        """
+        return await service.create_nomination(conn, principal, data)
+
+    @get("/", guards=[READERS], summary="List nominations (officer: its subtree; committee, admin: all)")
+    async def list_nominations(
+        self,
+        pool: asyncpg.Pool,
+        principal: Principal,
+        paging: PageQuery,
+        campaign_id: uuid.UUID | None = None,
+        category_id: uuid.UUID | None = None,
+        status: NominationStatus | None = None,
+        unit_id: Annotated[uuid.UUID | None, Parameter(description="this unit and every unit below it")] = None,
+        kind: NomineeKind | None = None,
+        q: Annotated[
+            str | None, Parameter(max_length=200, description="nominee's name, ignoring case and diacritics")
+        ] = None,
+    ) -> Page[Nomination]:
+        """Newest first."""
+        rows = await repository.list_nominations(
+            pool,
+            scope_unit_id=principal.scope_unit_id,
+            campaign_id=campaign_id,
+            category_id=category_id,
+            status=status,
+            unit_id=unit_id,
+            kind=kind,
+            pattern=contains_pattern(q) if q else None,
+            after=paging.after((datetime, uuid.UUID)),
+            limit=paging.limit,
+        )
+        return paging.page(rows, lambda n: [n.created_at, str(n.id)])
+
+    @get("/{nomination_id:uuid}", guards=[READERS], summary="One nomination, with its tally")
+    async def get_nomination(self, nomination_id: uuid.UUID, pool: asyncpg.Pool, principal: Principal) -> Nomination:
+        """Once granted, the nomination is the award: its id is the `award_id`."""
+        return await service.readable(pool, principal, nomination_id)
+
+    @get(
+        "/{nomination_id:uuid}/history",
+        guards=[READERS],
+        summary="Every change of the nomination's status: who, when, from what to what, and why",
+    )
+    async def nomination_history(
+        self, nomination_id: uuid.UUID, pool: asyncpg.Pool, principal: Principal
+    ) -> list[HistoryEntry]:
+        await service.readable(pool, principal, nomination_id)
+        return await repository.history(pool, nomination_id)
+
+    @post(
+        "/{nomination_id:uuid}/withdraw",
+        guards=[NOMINATORS],
+        status_code=200,
+        summary="Withdraw a submitted nomination (the submitting unit's officer, admin)",
+    )
+    async def withdraw_nomination(
+        self, nomination_id: uuid.UUID, conn: asyncpg.Connection, principal: Principal
+    ) -> Nomination:
+        """Only before the committee approved or rejected it (409 after)."""
+        return await service.transition(
+            conn, principal, nomination_id, Action.WITHDRAW, scope_unit_id=principal.scope_unit_id
+        )

@@ -1,0 +1,124 @@
+"""Nomination use cases: a new nomination, reading one within an officer's scope, and the moves of its lifecycle.
+
+Each change is one transaction with its audit row and its event. Lock order,
+as everywhere in the service: the campaign, then the nomination(s) (by id),
+then the category, so that no two requests wait on each other in a circle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import msgspec
+
+from shared import events
+from shared.auth import Principal
+from shared.db import Queryable
+from shared.text import paragraph
+
+from .. import publishes
+from ..domain import access, lifecycle, nominating
+from ..domain.lifecycle import Action
+from ..domain.statuses import NominationStatus
+from ..publishes import Change
+from . import repository
+from .schemas import Nomination, NominationCreate, Tally
+
+
+async def create_nomination(db: Queryable, actor: Principal, data: NominationCreate) -> Nomination:
+    """Check the nomination against what the service knows, then write it, its audit row and its event at once."""
+    nominee = nominating.nominee(data.nominee_unit_id, data.nominee_person_id)
+    achievements = paragraph(data.achievements, "achievements")
+    # An officer nominates, and submits, for its unit's subtree; the other roles for none in particular.
+    scope = actor.scope_unit_id
+    ctx = await repository.nomination_context(db, data.category_id, data.nominee_unit_id, data.nominee_person_id, scope)
+    new = nominating.check(data.category_id, nominee, ctx)
+    # The row's times are the database's: the draft's are replaced by them once it is written.
+    now = datetime.now(UTC)
+    draft = Nomination(
+        id=uuid.uuid4(),
+        campaign_id=new.campaign_id,
+        category_id=new.category_id,
+        nominee_kind=new.nominee.kind,
+        nominee_unit_id=new.nominee_unit_id,
+        nominee_person_id=new.nominee_person_id,
+        nominee_name=new.nominee_name,
+        unit_id=new.unit_id,
+        unit_name=new.unit_name,
+        achievements=achievements,
+        status=NominationStatus.SUBMITTED,
+        version=1,
+        submitted_by=actor.account_id,
+        submitted_by_name=actor.username,
+        submitting_unit_id=scope,
+        decision_id=None,
+        reason=None,
+        tally=Tally(0, 0, 0),
+        created_at=now,
+        updated_at=now,
+        granted_at=None,
+        revoked_at=None,
+    )
+    event = publishes.nomination_event(events.NominationSubmitted, draft)
+    campaign_open, created_at = await repository.insert_nomination(
+        db,
+        draft,
+        actor_role=actor.role,
+        outbox_row=publishes.outbox_row((event, draft.id, draft.version)),
+        channel=publishes.CHANNEL,
+    )
+    nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
+    return msgspec.structs.replace(draft, created_at=created_at, updated_at=created_at)
+
+
+async def readable(db: Queryable, reader: Principal, nomination_id: uuid.UUID) -> Nomination:
+    """The nomination, if `reader` may see it: an officer sees those of its subtree only."""
+    nomination = await repository.get_nomination(db, nomination_id)
+    scope = reader.scope_unit_id
+    if scope is not None:
+        access.check_sees(await repository.nomination_in_scope(db, nomination_id, scope))
+    return nomination
+
+
+async def transition(
+    conn: asyncpg.Connection,
+    actor: Principal,
+    nomination_id: uuid.UUID,
+    action: Action,
+    *,
+    reason: str | None = None,
+    scope_unit_id: uuid.UUID | None = None,
+) -> Nomination:
+    """Approve, reject, withdraw or revoke one nomination, atomically, with its audit row and event.
+
+    `scope_unit_id`: the acting officer's unit; the nomination must have been
+    submitted from it or a unit below it (or be for a nominee there).
+    """
+    rule = lifecycle.RULES[action]
+    async with conn.transaction():
+        before = await repository.lock_nomination(conn, nomination_id)
+        if scope_unit_id is not None:
+            owner = access.responsible_unit(before["submitting_unit_id"], before["unit_id"])
+            access.check_acts_for(await repository.unit_within(conn, owner, scope_unit_id))
+        lifecycle.check(rule, before["status"])
+        delta = lifecycle.quota_delta(before["status"], rule.to_status)
+        if delta > 0 and not await repository.take_place(conn, before["category_id"]):
+            raise lifecycle.quota_full(await repository.quota_of(conn, before["category_id"]))
+        if delta < 0:
+            await repository.give_back_place(conn, before["category_id"])
+        after = await repository.move(conn, nomination_id, rule.to_status, reason)
+        change = Change(
+            "nomination",
+            nomination_id,
+            action,
+            from_status=before["status"],
+            to_status=rule.to_status,
+            reason=reason,
+            before=before,
+            after=after,
+        )
+        await publishes.audit(conn, actor, [change])
+        await publishes.publish(conn, [(publishes.transition_event(action, after, reason), after.id, after.version)])
+    return after

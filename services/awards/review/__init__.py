@@ -1,0 +1,1 @@
+"""The committee's review of a submitted nomination: votes, approval within the quota, rejection."""

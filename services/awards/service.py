@@ -1,0 +1,31 @@
+"""The awards service, described once: what the skeleton builds and the `thidua` command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared import events
+from shared.db import Migrations
+from shared.web import ServiceSpec
+
+from . import consumes, snapshot
+from .awards.controller import AwardController
+from .campaigns.controller import CampaignController
+from .decisions.controller import DecisionController
+from .nominations.controller import NominationController
+from .review.controller import ReviewController
+
+SERVICE = ServiceSpec(
+    name="awards",
+    port=8102,
+    title="thidua – awards",
+    description=(
+        "Emulation campaigns, nominations, the committee's review, decisions and awards. "
+        "An award is a granted nomination: its award_id is the nomination's id."
+    ),
+    controllers=[CampaignController, NominationController, ReviewController, DecisionController, AwardController],
+    migrations=Migrations("awards", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy")),
+    publishes=events.AWARDS_STREAM,
+    subscriptions=[consumes.UNITS],
+    snapshot=snapshot.snapshot,
+)
