@@ -1,8 +1,10 @@
-"""Every ceremony, as a fresh state event (`thidua republish events`).
+"""Every ceremony, as a fresh state event (`thidua republish events`), and the
+rebuild of the roll (`thidua rebuild events`).
 
 `events.ceremony.created` for a planned ceremony, `events.ceremony.held` for
 a held one (with the honourees it presents now), each at the ceremony's
-current version and built by the same function as the normal path.
+current version and built by the same function as the normal path
+(publishes.py).
 """
 
 from __future__ import annotations
@@ -11,20 +13,10 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from shared import events
+from shared.outbox import Item
 
-from .repository import _ceremony_event, bump_version
-
-Item = tuple[events.EventData, object, int]
-
-
-def ceremony_state(row: asyncpg.Record) -> Item:
-    data: events.EventData
-    if row["status"] == "held":
-        data = _ceremony_event(events.CeremonyHeld, row, held_at=row["held_at"], honoree_count=row["honoree_count"])
-    else:
-        data = _ceremony_event(events.CeremonyCreated, row)
-    return data, row["id"], row["version"]
+from .publishes import ceremony_state
+from .roll.projection import bump_version
 
 
 async def snapshot(conn: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[list[Item]]:

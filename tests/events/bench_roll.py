@@ -1,11 +1,11 @@
-"""Search and filters of the honour roll at a million honourees (DESIGN.md:
+"""Search and filters of the honour roll at a million honourees (the aim:
 p99 under 50 ms). Not a test (pytest does not collect it): run it by hand,
 
     .venv/bin/python -m tests.events.bench_roll [rows]
 
 It starts its own PostgreSQL from the wheel under a temporary directory,
 applies the events service's migrations, loads `rows` honourees with COPY,
-and times the repository's own queries with random filters.
+and times the roll's own queries with random filters.
 """
 
 from __future__ import annotations
@@ -22,16 +22,126 @@ from pathlib import Path
 
 import asyncpg
 
-from services.events import repository
-from services.events.collation import sort_group, sort_key
-from shared import db, devstack
+from services.events.domain import Kind
+from services.events.roll import queries
+from services.events.roll.collation import sort_group, sort_key
+from services.events.roll.filters import RollFilter
+from services.events.service import SERVICE
+from shared import db
 from shared.text import fold
+from thidua import devstack
 
-FAMILIES = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đinh Lương Tạ".split()
-MIDDLES = "Văn Thị Hữu Đức Minh Thanh Ngọc Quốc Xuân Thu Hồng Kim Công Đình Bảo Gia Khánh Phương Anh Tuấn".split()
-GIVENS = ("An Anh Ánh Bảo Bình Chi Cường Dũng Dung Duy Đạt Điệp Giang Hà Hải Hạnh Hiền Hiếu Hoa Hòa Hùng Hương "
-          "Huy Khang Khánh Khoa Lan Linh Loan Long Mai Minh My Nam Nga Ngân Nghĩa Ngọc Nhung Oanh Phong Phúc Phương "
-          "Quân Quang Quyên Sơn Tâm Thắng Thảo Thịnh Thu Thủy Tiến Trang Trí Trung Tú Tuấn Uyên Vân Việt Vinh Xuân Yến").split()
+FAMILIES = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đào",
+    "Đinh",
+    "Lương",
+    "Tạ",
+]
+MIDDLES = [
+    "Văn",
+    "Thị",
+    "Hữu",
+    "Đức",
+    "Minh",
+    "Thanh",
+    "Ngọc",
+    "Quốc",
+    "Xuân",
+    "Thu",
+    "Hồng",
+    "Kim",
+    "Công",
+    "Đình",
+    "Bảo",
+    "Gia",
+    "Khánh",
+    "Phương",
+    "Anh",
+    "Tuấn",
+]
+GIVENS = [
+    "An",
+    "Anh",
+    "Ánh",
+    "Bảo",
+    "Bình",
+    "Chi",
+    "Cường",
+    "Dũng",
+    "Dung",
+    "Duy",
+    "Đạt",
+    "Điệp",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hiền",
+    "Hiếu",
+    "Hoa",
+    "Hòa",
+    "Hùng",
+    "Hương",
+    "Huy",
+    "Khang",
+    "Khánh",
+    "Khoa",
+    "Lan",
+    "Linh",
+    "Loan",
+    "Long",
+    "Mai",
+    "Minh",
+    "My",
+    "Nam",
+    "Nga",
+    "Ngân",
+    "Nghĩa",
+    "Ngọc",
+    "Nhung",
+    "Oanh",
+    "Phong",
+    "Phúc",
+    "Phương",
+    "Quân",
+    "Quang",
+    "Quyên",
+    "Sơn",
+    "Tâm",
+    "Thắng",
+    "Thảo",
+    "Thịnh",
+    "Thu",
+    "Thủy",
+    "Tiến",
+    "Trang",
+    "Trí",
+    "Trung",
+    "Tú",
+    "Tuấn",
+    "Uyên",
+    "Vân",
+    "Việt",
+    "Vinh",
+    "Xuân",
+    "Yến",
+]
 
 
 async def load(conn: asyncpg.Connection, rows: int) -> dict:
@@ -39,11 +149,15 @@ async def load(conn: asyncpg.Connection, rows: int) -> dict:
     campaigns = [(uuid.uuid4(), f"Phong trào thi đua số {i}", 2015 + i % 11) for i in range(200)]
     categories = {c[0]: (uuid.uuid4(), uuid.uuid4()) for c in campaigns}
     await conn.copy_records_to_table(
-        "campaigns", columns=["id", "code", "name", "year", "organizer_unit_id", "status", "categories", "version"],
-        records=[(cid, f"C{i}", name, year, uuid.uuid4(), "open", "[]", 1) for i, (cid, name, year) in enumerate(campaigns)],
+        "campaigns",
+        columns=["id", "code", "name", "year", "organizer_unit_id", "status", "categories", "version"],
+        records=[
+            (cid, f"C{i}", name, year, uuid.uuid4(), "open", "[]", 1) for i, (cid, name, year) in enumerate(campaigns)
+        ],
     )
     # A tree: 10 districts, 50 communes each, 10 organisations each.
-    units, districts = [], []
+    units: list[tuple[uuid.UUID, str, str, str, uuid.UUID | None, str, int]] = []
+    districts = []
     for d in range(10):
         did = uuid.uuid4()
         districts.append(did)
@@ -53,12 +167,25 @@ async def load(conn: asyncpg.Connection, rows: int) -> dict:
             units.append((cid, f"D{d}C{c}", f"Đảng ủy xã {d}-{c}", "party_committee", did, f"{did.hex}.{cid.hex}", 1))
             for o in range(10):
                 oid = uuid.uuid4()
-                units.append((oid, f"D{d}C{c}O{o}", f"Chi bộ thôn {o} xã {d}-{c}", "grassroots_party_org", cid,
-                              f"{did.hex}.{cid.hex}.{oid.hex}", 1))
-    await conn.execute("CREATE TEMP TABLE u_load (id uuid, code text, name text, kind text, parent_id uuid, path text, version int)")
+                units.append(
+                    (
+                        oid,
+                        f"D{d}C{c}O{o}",
+                        f"Chi bộ thôn {o} xã {d}-{c}",
+                        "grassroots_party_org",
+                        cid,
+                        f"{did.hex}.{cid.hex}.{oid.hex}",
+                        1,
+                    )
+                )
+    await conn.execute(
+        "CREATE TEMP TABLE u_load (id uuid, code text, name text, kind text, parent_id uuid, path text, version int)"
+    )
     await conn.copy_records_to_table("u_load", records=units)
-    await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, path, version) "
-                       "SELECT id, code, name, kind, parent_id, path::ltree, version FROM u_load")
+    await conn.execute(
+        "INSERT INTO units (id, code, name, kind, parent_id, path, version) "
+        "SELECT id, code, name, kind, parent_id, path::ltree, version FROM u_load"
+    )
     leaves = [u for u in units if u[3] == "grassroots_party_org"]
     started = time.perf_counter()
     # Loaded with COPY and the word index built once afterwards (as migration
@@ -73,9 +200,27 @@ async def load(conn: asyncpg.Connection, rows: int) -> dict:
         else:
             kind, name = "individual", f"{rng.choice(FAMILIES)} {rng.choice(MIDDLES)} {rng.choice(GIVENS)}"
         cat = categories[cid][0 if kind == "collective" else 1]
-        batch.append((uuid.uuid4(), 1, "granted", kind, name, unit[0], unit[2], cid, cname, year, cat,
-                      "Tập thể tiêu biểu" if kind == "collective" else "Cá nhân tiêu biểu", "Bằng khen",
-                      f"{rng.randint(1, 9999)}/QĐ-UBND", date(year, 5, 1), sort_group(kind), sort_key(name, kind)))
+        batch.append(
+            (
+                uuid.uuid4(),
+                1,
+                "granted",
+                kind,
+                name,
+                unit[0],
+                unit[2],
+                cid,
+                cname,
+                year,
+                cat,
+                "Tập thể tiêu biểu" if kind == "collective" else "Cá nhân tiêu biểu",
+                "Bằng khen",
+                f"{rng.randint(1, 9999)}/QĐ-UBND",
+                date(year, 5, 1),
+                sort_group(kind),
+                sort_key(name, kind),
+            )
+        )
         if len(batch) == 50_000:
             await _copy(conn, batch)
             batch = []
@@ -86,9 +231,13 @@ async def load(conn: asyncpg.Connection, rows: int) -> dict:
     await conn.execute(
         """INSERT INTO ceremonies (id, title, held_on, venue, host_unit_id, campaign_ids, status, created_by)
            VALUES ($1, 'Lễ tuyên dương', '2025-01-01', 'Hội trường tỉnh', $2, $3, 'held', $2)""",
-        uuid.uuid4(), districts[0], [c[0] for c in campaigns[:5]],
+        uuid.uuid4(),
+        districts[0],
+        [c[0] for c in campaigns[:5]],
     )
-    await conn.execute("UPDATE honorees h SET ceremony_id = c.id FROM ceremonies c WHERE h.campaign_id = ANY(c.campaign_ids)")
+    await conn.execute(
+        "UPDATE honorees h SET ceremony_id = c.id FROM ceremonies c WHERE h.campaign_id = ANY(c.campaign_ids)"
+    )
     started = time.perf_counter()
     await conn.execute("ALTER TABLE roll_words DROP CONSTRAINT roll_words_pkey")
     await conn.execute("TRUNCATE roll_words")  # the ceremony's update above went through the trigger
@@ -119,8 +268,25 @@ async def world_of(conn: asyncpg.Connection) -> dict:
 async def _copy(conn: asyncpg.Connection, batch: list[tuple]) -> None:
     await conn.copy_records_to_table(
         "honorees",
-        columns=["award_id", "version", "status", "kind", "name", "unit_id", "unit_name", "campaign_id", "campaign_name",
-                 "year", "category_id", "category_name", "form", "decision_number", "decision_date", "sort_group", "sort_key"],
+        columns=[
+            "award_id",
+            "version",
+            "status",
+            "kind",
+            "name",
+            "unit_id",
+            "unit_name",
+            "campaign_id",
+            "campaign_name",
+            "year",
+            "category_id",
+            "category_name",
+            "form",
+            "decision_number",
+            "decision_date",
+            "sort_group",
+            "sort_key",
+        ],
         records=batch,
     )
 
@@ -130,7 +296,7 @@ async def timed(pool: asyncpg.Pool, label: str, make, runs: int = 100) -> None:
     for i in range(runs):
         f, after = make(i)
         started = time.perf_counter()
-        await repository.list_honorees(pool, f, after, 51)
+        await queries.list_honorees(pool, f, after, 51)
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
@@ -143,7 +309,7 @@ async def main(rows: int, keep: str | None) -> None:
         pg.start()
         try:
             url = pg.url.rsplit("/", 1)[0] + "/thidua_bench_events"
-            await db.prepare_database(pg.url, url, "events")
+            await db.prepare_database(pg.url, url, SERVICE.migrations)
             conn = await asyncpg.connect(url)
             if keep and await conn.fetchval("SELECT count(*) FROM honorees") == rows:
                 # A migration may have rebuilt roll_words: index-only scans need its visibility map.
@@ -154,49 +320,102 @@ async def main(rows: int, keep: str | None) -> None:
             words = await conn.fetchval("SELECT count(*) FROM roll_words")
             sizes = await conn.fetchrow(
                 """SELECT pg_size_pretty(pg_total_relation_size('honorees')) AS honorees,
-                          pg_size_pretty(pg_total_relation_size('roll_words')) AS words""")
+                          pg_size_pretty(pg_total_relation_size('roll_words')) AS words"""
+            )
             print(f"honorees {sizes['honorees']}; roll_words {words} rows, {sizes['words']}")
             await conn.close()
             pool = await db.create_pool(url, 2, 4)
             rng = random.Random(2)
-            mid = await repository.list_honorees(pool, repository.RollFilter(), None, 1)
-            F = repository.RollFilter
+            mid = await queries.list_honorees(pool, RollFilter(), None, 1)
+            F = RollFilter
             await timed(pool, "first page, no filter", lambda i: (F(), None))
             await timed(pool, "campaign", lambda i: (F(campaign_id=rng.choice(world["campaigns"])[0]), None))
             await timed(pool, "year", lambda i: (F(year=rng.randint(2015, 2025)), None))
-            await timed(pool, "kind collective", lambda i: (F(kind="collective"), None))
-            await timed(pool, "unit: a district's subtree (~100k)", lambda i: (F(unit_id=rng.choice(world["districts"])), None))
-            await timed(pool, "unit: a commune's subtree (~2k)", lambda i: (F(unit_id=rng.choice(world["communes"])), None))
+            await timed(pool, "kind collective", lambda i: (F(kind=Kind.COLLECTIVE), None))
+            await timed(
+                pool, "unit: a district's subtree (~100k)", lambda i: (F(unit_id=rng.choice(world["districts"])), None)
+            )
+            await timed(
+                pool, "unit: a commune's subtree (~2k)", lambda i: (F(unit_id=rng.choice(world["communes"])), None)
+            )
             given = lambda: fold(rng.choice(GIVENS))  # noqa: E731
             letter = lambda: rng.choice("abcdeghiklmnopqrstuvxy")  # noqa: E731
-            await timed(pool, "q: a common full name", lambda i: (F(words=tuple(fold(
-                f"{rng.choice(FAMILIES)} {rng.choice(MIDDLES)} {rng.choice(GIVENS)}").split())), None))
-            await timed(pool, "q: family and given name", lambda i: (F(words=(fold(rng.choice(FAMILIES)), given())), None))
+            await timed(
+                pool,
+                "q: a common full name",
+                lambda i: (
+                    F(words=tuple(fold(f"{rng.choice(FAMILIES)} {rng.choice(MIDDLES)} {rng.choice(GIVENS)}").split())),
+                    None,
+                ),
+            )
+            await timed(
+                pool, "q: family and given name", lambda i: (F(words=(fold(rng.choice(FAMILIES)), given())), None)
+            )
             await timed(pool, "q: one given name", lambda i: (F(words=(given(),)), None))
             await timed(pool, "q: one letter", lambda i: (F(words=(letter(),)), None))
             await timed(pool, "q: two letters", lambda i: (F(words=(given()[:2],)), None))
-            await timed(pool, "q: three letters inside a word", lambda i: (F(words=(rng.choice(["ang", "uye", "inh", "ong", "anh", "uon"]),)), None))
-            await timed(pool, "q: a word of the unit names", lambda i: (F(words=(rng.choice(["thon", "xa", "chi", "dang", "huyen"]),)), None))
+            await timed(
+                pool,
+                "q: three letters inside a word",
+                lambda i: (F(words=(rng.choice(["ang", "uye", "inh", "ong", "anh", "uon"]),)), None),
+            )
+            await timed(
+                pool,
+                "q: a word of the unit names",
+                lambda i: (F(words=(rng.choice(["thon", "xa", "chi", "dang", "huyen"]),)), None),
+            )
             await timed(pool, "q: two letters of two words", lambda i: (F(words=(letter(), letter())), None))
             await timed(pool, "q: no match", lambda i: (F(words=(f"zz{i}qx",)), None))
             await timed(pool, "q + year", lambda i: (F(year=rng.randint(2015, 2025), words=(given(),)), None))
-            await timed(pool, "q + campaign", lambda i: (F(campaign_id=rng.choice(world["campaigns"])[0],
-                                                           words=(given(),)), None))
-            await timed(pool, "q + category", lambda i: (F(category_id=rng.choice(world["categories"]), words=(given(),)), None))
+            await timed(
+                pool,
+                "q + campaign",
+                lambda i: (F(campaign_id=rng.choice(world["campaigns"])[0], words=(given(),)), None),
+            )
+            await timed(
+                pool, "q + category", lambda i: (F(category_id=rng.choice(world["categories"]), words=(given(),)), None)
+            )
             await timed(pool, "q + ceremony", lambda i: (F(ceremony_id=world["ceremony"], words=(given(),)), None))
-            await timed(pool, "q + kind", lambda i: (F(kind=rng.choice(["collective", "individual"]), words=(given(),)), None))
-            await timed(pool, "q + a district's subtree", lambda i: (F(unit_id=rng.choice(world["districts"]), words=(given(),)), None))
-            await timed(pool, "q + a commune's subtree", lambda i: (F(unit_id=rng.choice(world["communes"]), words=(given(),)), None))
+            await timed(pool, "q + kind", lambda i: (F(kind=rng.choice(list(Kind)), words=(given(),)), None))
+            await timed(
+                pool,
+                "q + a district's subtree",
+                lambda i: (F(unit_id=rng.choice(world["districts"]), words=(given(),)), None),
+            )
+            await timed(
+                pool,
+                "q + a commune's subtree",
+                lambda i: (F(unit_id=rng.choice(world["communes"]), words=(given(),)), None),
+            )
             await timed(pool, "one letter + year", lambda i: (F(year=rng.randint(2015, 2025), words=(letter(),)), None))
-            await timed(pool, "one letter + campaign", lambda i: (F(campaign_id=rng.choice(world["campaigns"])[0], words=(letter(),)), None))
-            await timed(pool, "one letter + district", lambda i: (F(unit_id=rng.choice(world["districts"]), words=(letter(),)), None))
-            await timed(pool, "one letter + year + district", lambda i: (F(year=rng.randint(2015, 2025), unit_id=rng.choice(world["districts"]), words=(letter(),)), None))
-            await timed(pool, "q + year + kind individual", lambda i: (F(year=rng.randint(2015, 2025), kind="individual", words=(given(),)), None))
+            await timed(
+                pool,
+                "one letter + campaign",
+                lambda i: (F(campaign_id=rng.choice(world["campaigns"])[0], words=(letter(),)), None),
+            )
+            await timed(
+                pool,
+                "one letter + district",
+                lambda i: (F(unit_id=rng.choice(world["districts"]), words=(letter(),)), None),
+            )
+            await timed(
+                pool,
+                "one letter + year + district",
+                lambda i: (
+                    F(year=rng.randint(2015, 2025), unit_id=rng.choice(world["districts"]), words=(letter(),)),
+                    None,
+                ),
+            )
+            await timed(
+                pool,
+                "q + year + kind individual",
+                lambda i: (F(year=rng.randint(2015, 2025), kind=Kind.INDIVIDUAL, words=(given(),)), None),
+            )
             pages: dict[int, tuple] = {}
 
             async def next_page(i: int) -> None:
                 f = F(words=(given(),))
-                pages[i] = (f, (await repository.list_honorees(pool, f, None, 51))[-1][1])
+                pages[i] = (f, (await queries.list_honorees(pool, f, None, 51))[-1][1])
 
             for i in range(100):
                 await next_page(i)
@@ -204,7 +423,7 @@ async def main(rows: int, keep: str | None) -> None:
             deep = mid[0][1]
             await timed(pool, "a page deep in the roll (cursor)", lambda i: (F(), (1, deep[1][: 3 + i % 3], deep[2])))
             started = time.perf_counter()
-            await repository.stats(pool, F(year=2020))
+            await queries.stats(pool, F(year=2020))
             print(f"{'stats of a year (cached afterwards)':42s} {(time.perf_counter() - started) * 1000:6.1f} ms")
             await pool.close()
         finally:

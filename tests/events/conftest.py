@@ -37,7 +37,9 @@ class Bus:
         assert ack.stream in ("AWARDS", "UNITS")
         return env
 
-    async def publish(self, data: events.EventData, *, aggregate_id: object, version: int, producer: str = "awards") -> events.Envelope:
+    async def publish(
+        self, data: events.EventData, *, aggregate_id: object, version: int, producer: str = "awards"
+    ) -> events.Envelope:
         return await self.send(events.envelope(data, producer=producer, aggregate_id=aggregate_id, version=version))
 
 
@@ -91,10 +93,21 @@ class Source:
         self.unit_names.setdefault(unit_id, unit_name)
         category = self.category(kind)
         return events.AwardGranted(
-            award_id=award_id or uuid.uuid4(), nomination_id=uuid.uuid4(), kind=kind, name=name,
-            unit_id=unit_id, unit_name=unit_name, campaign_id=self.campaign.id, campaign_name=self.campaign.name,
-            year=self.campaign.year, category_id=category.id, category_name=category.name, form=category.form,
-            decision_id=uuid.uuid4(), decision_number=decision_number, decision_date=decision_date,
+            award_id=award_id or uuid.uuid4(),
+            nomination_id=uuid.uuid4(),
+            kind=kind,
+            name=name,
+            unit_id=unit_id,
+            unit_name=unit_name,
+            campaign_id=self.campaign.id,
+            campaign_name=self.campaign.name,
+            year=self.campaign.year,
+            category_id=category.id,
+            category_name=category.name,
+            form=category.form,
+            decision_id=uuid.uuid4(),
+            decision_number=decision_number,
+            decision_date=decision_date,
         )
 
     def record_grant(self, data: events.AwardGranted, version: int = 1) -> events.Envelope:
@@ -126,16 +139,32 @@ class Source:
     def expected(self) -> set[tuple[Any, ...]]:
         """The public roll of this campaign as the awards service's state implies it."""
         return {
-            (str(d.award_id), d.kind, d.name, self.unit_names.get(d.unit_id, d.unit_name), d.category_name, d.form,
-             d.decision_number, d.decision_date.isoformat())
+            (
+                str(d.award_id),
+                d.kind,
+                d.name,
+                self.unit_names.get(d.unit_id, d.unit_name),
+                d.category_name,
+                d.form,
+                d.decision_number,
+                d.decision_date.isoformat(),
+            )
             for _, d in self.awards.values()
             if d is not None
         }
 
 
 def row_tuple(item: dict[str, Any]) -> tuple[Any, ...]:
-    return (item["award_id"], item["kind"], item["name"], item["unit_name"], item["category"]["name"], item["form"],
-            item["decision_number"], item["decision_date"])
+    return (
+        item["award_id"],
+        item["kind"],
+        item["name"],
+        item["unit_name"],
+        item["category"]["name"],
+        item["form"],
+        item["decision_number"],
+        item["decision_date"],
+    )
 
 
 async def whole_roll(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
@@ -191,10 +220,22 @@ def campaign_state(name: str | None = None, year: int = 2024) -> events.Campaign
         ends_on=date(year, 12, 31),
         status="open",
         categories=(
-            events.CategoryState(id=uuid.uuid4(), code="TT", name="Tập thể tiêu biểu", nominee_kind="collective",
-                                 form="Bằng khen", quota=50),
-            events.CategoryState(id=uuid.uuid4(), code="CN", name="Cá nhân tiêu biểu", nominee_kind="individual",
-                                 form="Giấy khen", quota=500),
+            events.CategoryState(
+                id=uuid.uuid4(),
+                code="TT",
+                name="Tập thể tiêu biểu",
+                nominee_kind="collective",
+                form="Bằng khen",
+                quota=50,
+            ),
+            events.CategoryState(
+                id=uuid.uuid4(),
+                code="CN",
+                name="Cá nhân tiêu biểu",
+                nominee_kind="individual",
+                form="Giấy khen",
+                quota=500,
+            ),
         ),
     )
 

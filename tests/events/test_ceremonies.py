@@ -66,7 +66,10 @@ async def test_a_held_ceremony_stamps_the_honourees_it_presented(
     rows = {r["name"]: r for r in await whole_roll(anonymous.events, campaign_id=str(source.campaign_id))}
     for award in (*on_time, team):
         assert rows[award.name]["ceremony"] == {
-            "id": ceremony["id"], "title": ceremony["title"], "held_on": "2024-06-01", "venue": "Hội trường Tỉnh ủy",
+            "id": ceremony["id"],
+            "title": ceremony["title"],
+            "held_on": "2024-06-01",
+            "venue": "Hội trường Tỉnh ủy",
         }
     assert rows[after.name]["ceremony"] is None
     presented = await whole_roll(anonymous.events, ceremony_id=ceremony["id"])
@@ -96,7 +99,9 @@ async def test_ceremony_events_are_published(stack: Stack, admin: Api, committee
     try:
         js = nc.jetstream()
         sub = await js.pull_subscribe(
-            "events.ceremony.>", durable=None, stream="EVENTS",
+            "events.ceremony.>",
+            durable=None,
+            stream="EVENTS",
             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
         )
         seen: dict[str, events.Envelope] = {}
@@ -121,7 +126,9 @@ async def test_ceremony_events_are_published(stack: Stack, admin: Api, committee
     assert held.data.campaign_ids == (source.campaign_id,)
 
 
-async def test_ceremonies_are_listed_newest_first(stack: Stack, admin: Api, committee: Api, source: Source, anonymous: Api) -> None:
+async def test_ceremonies_are_listed_newest_first(
+    stack: Stack, admin: Api, committee: Api, source: Source, anonymous: Api
+) -> None:
     unit = await host(stack, admin)
     ids = []
     for day in (1, 3, 2):
@@ -140,7 +147,9 @@ async def test_ceremonies_are_listed_newest_first(stack: Stack, admin: Api, comm
     assert one.status_code == 200 and one.json()["held_on"] == "2021-03-03"
 
 
-async def test_only_the_committee_plans_and_holds(stack: Stack, admin: Api, committee: Api, source: Source, anonymous: Api) -> None:
+async def test_only_the_committee_plans_and_holds(
+    stack: Stack, admin: Api, committee: Api, source: Source, anonymous: Api
+) -> None:
     unit = await host(stack, admin)
     officer = await admin.as_new("officer", unit["id"])
     try:
@@ -175,7 +184,9 @@ async def test_bad_ceremonies_are_refused_clearly(stack: Stack, admin: Api, comm
     not_json = await committee.events.post("/ceremonies", content=b"{", headers={"content-type": "application/json"})
     assert not_json.status_code == 400
     # Not yet: a ceremony is held on or after its day.
-    future = (await committee.events.post("/ceremonies", json=plan(unit, source, held_on=date.today() + timedelta(days=30)))).json()
+    future = (
+        await committee.events.post("/ceremonies", json=plan(unit, source, held_on=date.today() + timedelta(days=30)))
+    ).json()
     early = await committee.events.post(f"/ceremonies/{future['id']}/hold")
     assert early.status_code == 409 and "held_on" in early.text
     assert (await committee.events.post(f"/ceremonies/{uuid.uuid4()}/hold")).status_code == 404

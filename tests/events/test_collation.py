@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.events.collation import sort_key
+from services.events.roll.collation import sort_key
 
 
 def ordered(names: list[str]) -> list[str]:
@@ -17,7 +17,10 @@ def test_a_trailing_remark_is_not_the_given_name() -> None:
     # Demo people are marked "(mẫu)": they must still sort by their given names.
     names = ["Nguyễn Công Tài (mẫu)", "Nguyễn Đình Long (mẫu)", "Nguyễn Công Nam (mẫu)", "Lê Văn Bình (mẫu)"]
     assert ordered(names) == [
-        "Lê Văn Bình (mẫu)", "Nguyễn Đình Long (mẫu)", "Nguyễn Công Nam (mẫu)", "Nguyễn Công Tài (mẫu)",
+        "Lê Văn Bình (mẫu)",
+        "Nguyễn Đình Long (mẫu)",
+        "Nguyễn Công Nam (mẫu)",
+        "Nguyễn Công Tài (mẫu)",
     ]
     # The remark breaks a tie only: the same name without it comes first.
     assert ordered(["Nguyễn Văn An (mẫu)", "Nguyễn Văn An"]) == ["Nguyễn Văn An", "Nguyễn Văn An (mẫu)"]

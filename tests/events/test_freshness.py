@@ -34,8 +34,9 @@ async def test_a_decision_is_on_the_public_roll_within_a_second(admin: Api, comm
     officer = await admin.as_new("officer", unit["id"])
     try:
         drive = await campaign(committee, unit["id"], name="Phong trào “Dân vận khéo” năm 2025")
-        individual = await category(committee, drive["id"], kind="individual", name="Cá nhân tiêu biểu",
-                                    form="Giấy khen")
+        individual = await category(
+            committee, drive["id"], kind="individual", name="Cá nhân tiêu biểu", form="Giấy khen"
+        )
         collective = await category(committee, drive["id"], kind="collective", name="Tập thể tiêu biểu")
         nominations = [
             await nominate(officer, individual["id"], person_id=person["id"]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,8 +17,16 @@ from tests.events.conftest import Bus, Source, new_source, settle
 from tests.support import Api, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 FAMILIES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
@@ -25,7 +34,7 @@ GIVEN = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Khánh", "Linh", "
 
 
 @pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[object]:
+async def browser() -> AsyncIterator[Any]:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)"
         if os.environ.get("THIDUA_REQUIRE_BROWSER") == "1":
@@ -47,8 +56,9 @@ async def roll(bus: Bus, stack: Stack) -> Source:
 
     async with httpx.AsyncClient(base_url=stack.url("events"), timeout=30) as client:
         source = await new_source(bus, client, name="Phong trào thi đua “Chung sức xây dựng nông thôn mới”", year=2024)
-        await source.grant("Nguyễn Thị Hồng Nhung", unit_name="Hội Liên hiệp Phụ nữ xã Đồng Tâm",
-                           decision_number="1520/QĐ-UBND")
+        await source.grant(
+            "Nguyễn Thị Hồng Nhung", unit_name="Hội Liên hiệp Phụ nữ xã Đồng Tâm", decision_number="1520/QĐ-UBND"
+        )
         await source.grant("Đảng bộ xã Đồng Tâm", kind="collective", unit_name="Đảng bộ xã Đồng Tâm")
         await source.grant("Chi đoàn Thôn Đoài", kind="collective", unit_name="Đoàn xã Đồng Tâm")
         n = 0
@@ -61,9 +71,11 @@ async def roll(bus: Bus, stack: Stack) -> Source:
 
 
 async def test_search_without_diacritics_filters_and_pages_without_javascript(
-    browser: object, roll: Source, stack: Stack
+    browser: Any, roll: Source, stack: Stack
 ) -> None:
-    context = await browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900}, locale="vi-VN")  # type: ignore[attr-defined]
+    context = await browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}, locale="vi-VN"
+    )
     page = await context.new_page()
     try:
         resp = await page.goto(stack.url("events") + "/")
@@ -110,8 +122,8 @@ async def test_search_without_diacritics_filters_and_pages_without_javascript(
         await context.close()
 
 
-async def test_readable_on_a_phone(browser: object, roll: Source, stack: Stack) -> None:
-    context = await browser.new_context(  # type: ignore[attr-defined]
+async def test_readable_on_a_phone(browser: Any, roll: Source, stack: Stack) -> None:
+    context = await browser.new_context(
         java_script_enabled=False, viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True
     )
     page = await context.new_page()
@@ -130,8 +142,8 @@ async def test_readable_on_a_phone(browser: object, roll: Source, stack: Stack) 
         await context.close()
 
 
-async def test_a_bad_link_shows_an_explanation(browser: object, stack: Stack) -> None:
-    context = await browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
+async def test_a_bad_link_shows_an_explanation(browser: Any, stack: Stack) -> None:
+    context = await browser.new_context(java_script_enabled=False)
     page = await context.new_page()
     try:
         resp = await page.goto(stack.url("events") + "/?year=abc")

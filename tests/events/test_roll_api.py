@@ -5,19 +5,32 @@ input of every kind answered with a clear 4xx."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 import uuid
 
 import pytest
 
-from services.events.collation import sort_key
+from services.events.roll.collation import sort_key
 from tests.events.conftest import Bus, Source, new_source, settle, whole_roll
 from tests.support import Api, Stack, eventually, in_copy
 
 PEOPLE = [
-    "Nguyễn Văn An", "Lê Thị An", "Trần Bình", "Đặng Văn Bình", "Dương Thị Bình", "Phạm Anh", "Hoàng Ánh",
-    "Vũ Văn Ân", "Ngô Thị Ăn", "Đỗ Thị Ơn", "Hồ Văn On", "Mai Thị Ôn", "Lý Quốc Đạt", "Lý Quốc Dạt",
+    "Nguyễn Văn An",
+    "Lê Thị An",
+    "Trần Bình",
+    "Đặng Văn Bình",
+    "Dương Thị Bình",
+    "Phạm Anh",
+    "Hoàng Ánh",
+    "Vũ Văn Ân",
+    "Ngô Thị Ăn",
+    "Đỗ Thị Ơn",
+    "Hồ Văn On",
+    "Mai Thị Ôn",
+    "Lý Quốc Đạt",
+    "Lý Quốc Dạt",
 ]
 COLLECTIVES = ["Chi bộ Thôn 10", "Chi bộ Thôn 3", "Đoàn Thanh niên xã Đông Hòa", "Công đoàn cơ sở Trường Tiểu học A"]
 
@@ -41,21 +54,41 @@ async def test_sorted_as_a_vietnamese_reader_expects(roll: Source, anonymous: Ap
     rows = await whole_roll(anonymous.events, campaign_id=str(roll.campaign_id))
     names = [r["name"] for r in rows]
     assert names[: len(COLLECTIVES)] == [
-        "Chi bộ Thôn 3", "Chi bộ Thôn 10", "Công đoàn cơ sở Trường Tiểu học A", "Đoàn Thanh niên xã Đông Hòa"
+        "Chi bộ Thôn 3",
+        "Chi bộ Thôn 10",
+        "Công đoàn cơ sở Trường Tiểu học A",
+        "Đoàn Thanh niên xã Đông Hòa",
     ]
     assert names[len(COLLECTIVES) :] == [
-        "Lê Thị An", "Nguyễn Văn An", "Phạm Anh", "Hoàng Ánh", "Ngô Thị Ăn", "Vũ Văn Ân",
-        "Dương Thị Bình", "Đặng Văn Bình", "Trần Bình", "Lý Quốc Dạt", "Lý Quốc Đạt",
-        "Hồ Văn On", "Mai Thị Ôn", "Đỗ Thị Ơn",
+        "Lê Thị An",
+        "Nguyễn Văn An",
+        "Phạm Anh",
+        "Hoàng Ánh",
+        "Ngô Thị Ăn",
+        "Vũ Văn Ân",
+        "Dương Thị Bình",
+        "Đặng Văn Bình",
+        "Trần Bình",
+        "Lý Quốc Dạt",
+        "Lý Quốc Đạt",
+        "Hồ Văn On",
+        "Mai Thị Ôn",
+        "Đỗ Thị Ơn",
     ]
-    assert names == sorted(names, key=lambda n: (n not in COLLECTIVES, sort_key(n, "collective" if n in COLLECTIVES else "individual")))
+    assert names == sorted(
+        names, key=lambda n: (n not in COLLECTIVES, sort_key(n, "collective" if n in COLLECTIVES else "individual"))
+    )
 
 
 async def test_keyset_pages_walk_the_whole_roll_once(roll: Source, anonymous: Api) -> None:
     whole = await whole_roll(anonymous.events, campaign_id=str(roll.campaign_id))
     walked, cursor, pages = [], None, 0
     while True:
-        params = {"campaign_id": str(roll.campaign_id), "limit": 4, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {
+            "campaign_id": str(roll.campaign_id),
+            "limit": 4,
+            **({"cursor": cursor} if cursor else {}),
+        }
         body = (await anonymous.events.get("/honorees", params=params)).json()
         walked.extend(body["items"])
         pages += 1
@@ -110,9 +143,11 @@ async def test_unit_filter_takes_the_units_below_it(stack: Stack, admin: Api, so
     commune = await admin.unit("Đảng ủy xã Yên Ninh", parent_id=district["id"])
     elsewhere = await admin.unit("Huyện ủy Đồng Hỷ", kind="party_committee")
     for unit in (district, commune, elsewhere):
-        await eventually(lambda u=unit: in_copy(stack, "events", u["id"]))
+        await eventually(functools.partial(in_copy, stack, "events", unit["id"]))
     await source.grant("Đào Văn Phú", unit_id=uuid.UUID(commune["id"]), unit_name=commune["name"])
-    await source.grant("Huyện ủy Phú Lương", kind="collective", unit_id=uuid.UUID(district["id"]), unit_name=district["name"])
+    await source.grant(
+        "Huyện ủy Phú Lương", kind="collective", unit_id=uuid.UUID(district["id"]), unit_name=district["name"]
+    )
     await source.grant("Lưu Thị Hỷ", unit_id=uuid.UUID(elsewhere["id"]), unit_name=elsewhere["name"])
     await settle(anonymous.events, source)
     under = await whole_roll(anonymous.events, unit_id=district["id"])
@@ -159,15 +194,19 @@ async def test_csv_opens_in_excel_with_vietnamese_intact(roll: Source, anonymous
 
 
 async def test_csv_cells_never_run_as_formulas(source: Source, anonymous: Api) -> None:
-    await source.grant("=HYPERLINK(\"http://x\")", kind="collective")
+    await source.grant('=HYPERLINK("http://x")', kind="collective")
     await settle(anonymous.events, source)
-    text = (await anonymous.events.get("/honorees.csv", params={"campaign_id": str(source.campaign_id)})).content.decode("utf-8-sig")
+    text = (
+        await anonymous.events.get("/honorees.csv", params={"campaign_id": str(source.campaign_id)})
+    ).content.decode("utf-8-sig")
     row = list(csv.reader(io.StringIO(text)))[1]
-    assert row[2] == "'=HYPERLINK(\"http://x\")"
+    assert row[2] == '\'=HYPERLINK("http://x")'
 
 
 @pytest.mark.parametrize("path", ["/honorees", "/honorees.csv", "/honorees/stats", "/"])
-async def test_answers_carry_an_etag_that_a_change_to_the_roll_renews(path: str, source: Source, anonymous: Api) -> None:
+async def test_answers_carry_an_etag_that_a_change_to_the_roll_renews(
+    path: str, source: Source, anonymous: Api
+) -> None:
     params = {"campaign_id": str(source.campaign_id)}
     first = await anonymous.events.get(path, params=params)
     assert first.status_code == 200
@@ -226,7 +265,9 @@ async def test_bad_input_is_a_clear_4xx(path: str, params: dict, status: int, fi
 
 
 @pytest.mark.parametrize(("params", "status", "field"), BAD_INPUT + PAGED_BAD_INPUT)
-async def test_bad_input_on_the_page_is_explained_in_vietnamese(params: dict, status: int, field: str, anonymous: Api) -> None:
+async def test_bad_input_on_the_page_is_explained_in_vietnamese(
+    params: dict, status: int, field: str, anonymous: Api
+) -> None:
     resp = await anonymous.events.get("/", params=params)
     assert resp.status_code == status
     assert resp.headers["content-type"].startswith("text/html")
@@ -236,7 +277,14 @@ async def test_bad_input_on_the_page_is_explained_in_vietnamese(params: dict, st
 async def test_a_bad_separator_and_odd_urls_are_4xx(anonymous: Api) -> None:
     resp = await anonymous.events.get("/honorees.csv", params={"sep": "|"})
     assert resp.status_code == 400 and resp.json()["errors"][0]["field"] == "sep"
-    for url in ("/honorees?year=%FF", "/honorees?q=%C3", "/honorees?q=%ED%A0%80", "/honorees?year=2024&year=abc",
-                "/?q=%00", "/honorees?limit=%20", "/honorees?campaign_id="):
+    for url in (
+        "/honorees?year=%FF",
+        "/honorees?q=%C3",
+        "/honorees?q=%ED%A0%80",
+        "/honorees?year=2024&year=abc",
+        "/?q=%00",
+        "/honorees?limit=%20",
+        "/honorees?campaign_id=",
+    ):
         resp = await anonymous.events.get(url)
         assert resp.status_code < 500, (url, resp.status_code, resp.text)

@@ -87,7 +87,13 @@ async def test_out_of_order_delivery_never_brings_back_an_older_state(
     # still carries the oldest name.
     unit_id = uuid.uuid4()
     states = [
-        events.UnitCreated(id=unit_id, code=f"U-{uuid.uuid4().hex[:8]}", name="Đoàn xã Tân Phú", kind="mass_organization", parent_id=None),
+        events.UnitCreated(
+            id=unit_id,
+            code=f"U-{uuid.uuid4().hex[:8]}",
+            name="Đoàn xã Tân Phú",
+            kind="mass_organization",
+            parent_id=None,
+        ),
         events.UnitRenamed(id=unit_id, code="X", name="Đoàn xã Tân Phú A", kind="mass_organization", parent_id=None),
         events.UnitRenamed(id=unit_id, code="X", name="Đoàn xã Tân Phú Mới", kind="mass_organization", parent_id=None),
     ]
@@ -111,7 +117,9 @@ async def _unit_copy_has(stack: Stack, unit_id: uuid.UUID, name: str) -> bool:
         await conn.close()
 
 
-async def test_many_histories_shuffled_end_at_the_newest_version_of_each(bus: Bus, source: Source, anonymous: Api) -> None:
+async def test_many_histories_shuffled_end_at_the_newest_version_of_each(
+    bus: Bus, source: Source, anonymous: Api
+) -> None:
     """Many awards' histories interleaved at random: only the newest version of each counts."""
     rng = random.Random(20240519)
     envs = []
@@ -145,7 +153,7 @@ async def test_consumer_restarted_mid_stream(stack: Stack, bus: Bus, source: Sou
 
         async def some_applied() -> bool:
             n = await conn.fetchval("SELECT count(*) FROM honorees WHERE campaign_id = $1", source.campaign_id)
-            return 0 < n
+            return n > 0
 
         await eventually(some_applied, interval=0.005)
         service.kill()
@@ -171,8 +179,10 @@ async def test_granted_award_is_public_well_inside_a_second(bus: Bus, source: So
         started = time.perf_counter()
         await bus.send(env)
 
-        async def visible(award_id: str = str(data.award_id)) -> bool:
-            resp = await anonymous.events.get("/honorees", params={"campaign_id": str(source.campaign_id), "q": f"nhanh {i}"})
+        async def visible(award_id: str = str(data.award_id), i: int = i) -> bool:
+            resp = await anonymous.events.get(
+                "/honorees", params={"campaign_id": str(source.campaign_id), "q": f"nhanh {i}"}
+            )
             return award_id in {r["award_id"] for r in resp.json()["items"]}
 
         await eventually(visible, timeout=1.0, interval=0.002)

@@ -1,7 +1,8 @@
 """q= searches read through the roll's word index (roll_words): every way the
-repository may read a search gives exactly the rows the rule names, in the
-roll's order, page by page; the index follows every change of the roll
-(grant, revoke, re-grant, unit rename) in the same transaction.
+planner (roll/search.py) may read a search gives exactly the rows the rule
+(domain.word_matches) names, in the roll's order, page by page; the index
+follows every change of the roll (grant, revoke, re-grant, unit rename) in
+the same transaction.
 
 The rule: a word of 3+ letters matches a word of the name or unit that
 contains it, a shorter one a word that starts with it; case and diacritics
@@ -11,13 +12,17 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import asyncpg
 import pytest
 
-from services.events import repository
-from services.events.collation import sort_group, sort_key
+from services.events import domain
+from services.events.roll import projection, queries
+from services.events.roll.collation import sort_group, sort_key
+from services.events.roll.filters import RollFilter
+from services.events.roll.search import PLANS
 from shared import events
 from shared.text import fold
 from tests.events.conftest import Bus, Source, new_source, settle, whole_roll
@@ -57,9 +62,7 @@ async def pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
 
 def matches(words: tuple[str, ...], name: str, unit_name: str) -> bool:
     tokens = fold(f"{name} {unit_name}").split()
-    return all(
-        any((w in t) if len(w) >= repository.TRIGRAM else t.startswith(w) for t in tokens) for w in words
-    )
+    return all(any(domain.word_matches(w, t) for t in tokens) for w in words)
 
 
 def expected(source: Source, q: str) -> list[str]:
@@ -74,23 +77,58 @@ def expected(source: Source, q: str) -> list[str]:
 
 
 QUERIES = [
-    "an", "a", "AN", "ân", "anh", "yen", "yến", "uye", "nguyen", "nguyên", "ng", "n", "d", "đ", "dat", "đạt",
-    "thon 3", "thon 10", "3", "1", "10", "chi bo", "an binh", "le an", "van an", "thi yen", "hoang yen xa",
-    "tieu hoc yen", "t", "ta", "tan", "an an", "ngu ye", "zzz", "a zzz", "y l", "truong lang",
+    "an",
+    "a",
+    "AN",
+    "ân",
+    "anh",
+    "yen",
+    "yến",
+    "uye",
+    "nguyen",
+    "nguyên",
+    "ng",
+    "n",
+    "d",
+    "đ",
+    "dat",
+    "đạt",
+    "thon 3",
+    "thon 10",
+    "3",
+    "1",
+    "10",
+    "chi bo",
+    "an binh",
+    "le an",
+    "van an",
+    "thi yen",
+    "hoang yen xa",
+    "tieu hoc yen",
+    "t",
+    "ta",
+    "tan",
+    "an an",
+    "ngu ye",
+    "zzz",
+    "a zzz",
+    "y l",
+    "truong lang",
 ]
 
 
-@pytest.mark.parametrize("plan", repository.PLANS)
+@pytest.mark.parametrize("plan", PLANS)
 async def test_every_plan_finds_what_the_rule_names_page_by_page(roll: Source, pool: asyncpg.Pool, plan: str) -> None:
-    f = repository.RollFilter
+    f = RollFilter
     for q in QUERIES:
         words = tuple(dict.fromkeys(fold(q).split()))
         want = expected(roll, q)
         for limit in (3, 50):
             got, after = [], None
             while True:
-                page = await repository.list_honorees(pool, f(campaign_id=roll.campaign_id, words=words), after, limit,
-                                                      plan=plan)
+                page = await queries.list_honorees(
+                    pool, f(campaign_id=roll.campaign_id, words=words), after, limit, plan=plan
+                )
                 got += [str(h.award_id) for h, _ in page]
                 if len(page) < limit:
                     break
@@ -101,7 +139,7 @@ async def test_every_plan_finds_what_the_rule_names_page_by_page(roll: Source, p
 FILTERED_QUERIES = ["an", "a", "n", "t", "nguyen", "thon 3", "le an", "ngu ye", "chi bo", "zzz"]
 
 
-@pytest.mark.parametrize("plan", repository.PLANS)
+@pytest.mark.parametrize("plan", PLANS)
 async def test_every_plan_filters_as_the_rule_names(roll: Source, pool: asyncpg.Pool, plan: str) -> None:
     """The filters read from the word index's copies of each honouree's attributes
     (year, kind, category, unit, ceremony) give what the honourees' own give,
@@ -113,14 +151,18 @@ async def test_every_plan_filters_as_the_rule_names(roll: Source, pool: asyncpg.
         await conn.execute(
             """INSERT INTO ceremonies (id, title, held_on, venue, host_unit_id, campaign_ids, status, created_by)
                VALUES ($1, 'Lễ tuyên dương', '2022-12-01', 'Hội trường', $2, $3, 'held', $2) ON CONFLICT DO NOTHING""",
-            ceremony, awards[0].unit_id, [roll.campaign_id],
+            ceremony,
+            awards[0].unit_id,
+            [roll.campaign_id],
         )
-        await conn.execute("UPDATE honorees SET ceremony_id = $1 WHERE award_id = ANY($2::uuid[])", ceremony, list(stamped))
-        await repository.bump_version(conn)
+        await conn.execute(
+            "UPDATE honorees SET ceremony_id = $1 WHERE award_id = ANY($2::uuid[])", ceremony, list(stamped)
+        )
+        await projection.bump_version(conn)
     unit = awards[1].unit_id
     individual = roll.category("individual").id
-    f = repository.RollFilter
-    cases = [
+    f = RollFilter
+    cases: list[tuple[dict[str, Any], Callable[[events.AwardGranted], bool]]] = [
         (dict(kind="individual"), lambda d: d.kind == "individual"),
         (dict(kind="collective"), lambda d: d.kind == "collective"),
         (dict(year=2022), lambda d: True),
@@ -128,8 +170,10 @@ async def test_every_plan_filters_as_the_rule_names(roll: Source, pool: asyncpg.
         (dict(category_id=individual), lambda d: d.category_id == individual),
         (dict(unit_id=unit), lambda d: d.unit_id == unit),
         (dict(ceremony_id=ceremony), lambda d: d.award_id in stamped),
-        (dict(year=2022, kind="individual", ceremony_id=ceremony),
-         lambda d: d.kind == "individual" and d.award_id in stamped),
+        (
+            dict(year=2022, kind="individual", ceremony_id=ceremony),
+            lambda d: d.kind == "individual" and d.award_id in stamped,
+        ),
     ]
     for filters, keep in cases:
         for q in FILTERED_QUERIES:
@@ -138,8 +182,9 @@ async def test_every_plan_filters_as_the_rule_names(roll: Source, pool: asyncpg.
             want = [a for a in expected(roll, q) if a in allowed]
             got, after = [], None
             while True:
-                page = await repository.list_honorees(
-                    pool, f(campaign_id=roll.campaign_id, words=words, **filters), after, 7, plan=plan)
+                page = await queries.list_honorees(
+                    pool, f(campaign_id=roll.campaign_id, words=words, **filters), after, 7, plan=plan
+                )
                 got += [str(h.award_id) for h, _ in page]
                 if len(page) < 7:
                     break
@@ -180,14 +225,18 @@ async def test_revoked_not_found_and_found_again_when_granted_anew(source: Sourc
     assert [r["name"] for r in await whole_roll(anonymous.events, q=marker)] == [f"Phan Văn {marker}"]
 
 
-async def test_a_unit_renamed_is_found_by_its_new_words_only(stack: Stack, source: Source, bus: Bus, anonymous: Api) -> None:
+async def test_a_unit_renamed_is_found_by_its_new_words_only(
+    stack: Stack, source: Source, bus: Bus, anonymous: Api
+) -> None:
     unit_id = uuid.uuid4()
     old, new = f"Đoàn xã Cũ{uuid.uuid4().hex[:4]}", f"Đoàn phường Mới{uuid.uuid4().hex[:4]}"
-    state = dict(id=unit_id, code=f"U-{uuid.uuid4().hex[:8]}", kind="mass_organization", parent_id=None)
+    state: dict[str, Any] = dict(id=unit_id, code=f"U-{uuid.uuid4().hex[:8]}", kind="mass_organization", parent_id=None)
     await bus.publish(events.UnitCreated(name=old, **state), aggregate_id=unit_id, version=1, producer="units")
     granted = await source.grant("Lê Thị Hạnh", unit_id=unit_id, unit_name=old)
     await settle(anonymous.events, source)
-    assert [r["award_id"] for r in await whole_roll(anonymous.events, q=fold(old).split()[-1])] == [str(granted.award_id)]
+    assert [r["award_id"] for r in await whole_roll(anonymous.events, q=fold(old).split()[-1])] == [
+        str(granted.award_id)
+    ]
 
     await bus.publish(events.UnitRenamed(name=new, **state), aggregate_id=unit_id, version=2, producer="units")
     source.unit_names[unit_id] = new
@@ -213,5 +262,10 @@ async def test_the_word_index_is_exactly_what_the_roll_implies(roll: Source, poo
                            search FROM roll_words"""
         assert await conn.fetch(f"{derived} EXCEPT ALL {stored}") == []
         assert await conn.fetch(f"{stored} EXCEPT ALL {derived}") == []
-        assert await conn.fetchval("SELECT count(*) FROM roll_words w WHERE NOT EXISTS "
-                                   "(SELECT 1 FROM roll_tokens t WHERE t.token = w.word)") == 0
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM roll_words w WHERE NOT EXISTS "
+                "(SELECT 1 FROM roll_tokens t WHERE t.token = w.word)"
+            )
+            == 0
+        )

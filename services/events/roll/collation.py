@@ -22,13 +22,53 @@ import re
 import unicodedata
 
 # The Vietnamese alphabet, with f, j, w, z where foreign names put them.
-_ALPHABET = "a ă â b c d đ e ê f g h i j k l m n o ô ơ p q r s t u ư v w x y z".split()
+_ALPHABET = [
+    "a",
+    "ă",
+    "â",
+    "b",
+    "c",
+    "d",
+    "đ",
+    "e",
+    "ê",
+    "f",
+    "g",
+    "h",
+    "i",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "ô",
+    "ơ",
+    "p",
+    "q",
+    "r",
+    "s",
+    "t",
+    "u",
+    "ư",
+    "v",
+    "w",
+    "x",
+    "y",
+    "z",
+]
 _LETTER = {letter: chr(0x41 + i) for i, letter in enumerate(_ALPHABET)}
 
 # Marks that make a letter of its own, and marks that are tones.
 _SHAPE_MARKS = {"\u0306": "breve", "\u0302": "circumflex", "\u031b": "horn"}
-_SHAPED = {("a", "breve"): "ă", ("a", "circumflex"): "â", ("e", "circumflex"): "ê",
-           ("o", "circumflex"): "ô", ("o", "horn"): "ơ", ("u", "horn"): "ư"}
+_SHAPED = {
+    ("a", "breve"): "ă",
+    ("a", "circumflex"): "â",
+    ("e", "circumflex"): "ê",
+    ("o", "circumflex"): "ô",
+    ("o", "horn"): "ơ",
+    ("u", "horn"): "ư",
+}
 _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền hỏi ngã sắc nặng
 
 _DIGITS = re.compile("[0-9]+")
@@ -89,7 +129,7 @@ def sort_key(name: str, kind: str) -> str:
         # A trailing remark is not the given name: "Nguyễn Văn An (mẫu)" sorts under "An".
         core = _REMARK.sub("", name) or name
         words = core.split()
-        given, rest = (words[-1], " ".join(words[:-1] + [name[len(core):]])) if words else ("", "")
+        given, rest = (words[-1], " ".join(words[:-1] + [name[len(core) :]])) if words else ("", "")
         given_p, given_t = _levels(given)
         rest_p, rest_t = _levels(rest)
         # The given name is settled, tones included, before the family name counts.

@@ -1,12 +1,16 @@
 """Answers of the public roll, cached by the roll's version.
 
 The roll is read far more often than it changes. Every change bumps a version
-in PostgreSQL and announces it with NOTIFY (repository.bump_version); each
+in PostgreSQL and announces it with NOTIFY (projection.bump_version); each
 process keeps the version in memory from a LISTEN connection, so serving a
 cached answer costs no query at all. While that connection is down, the
 version is read per request instead (one tiny query), so an answer is never
 served from a version the process cannot vouch for. A poll every few seconds
 is the back-stop for anything a notification could miss.
+
+Each answer carries an ETag of its version, kind and query, and one rule
+(`conditional`) answers a client that already has it with a 304, whether the
+answer is served by the framework or before it (fast_path.py).
 """
 
 from __future__ import annotations
@@ -16,17 +20,21 @@ import contextlib
 import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import asyncpg
 
-from . import repository
+from shared.state import ServiceState, StateKey
+
+from .projection import NOTIFY_CHANNEL, roll_version
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 5.0
 MAX_ENTRIES = 4096
 MAX_BYTES = 64 * 1024 * 1024
+CACHE_CONTROL = "public, no-cache"  # may be stored, but asked again each time: the roll changes within a second
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +45,21 @@ class Answer:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+Rendered = tuple[bytes, str, tuple[tuple[str, str], ...]]  # body, media type, headers beyond the caching ones
+
+
+def conditional(
+    etag: str, if_none_match: str | None, extra: Iterable[tuple[str, str]] = ()
+) -> tuple[int, list[tuple[str, str]]]:
+    """How to answer a request with this If-None-Match: 304 when it already has `etag`, else 200; and the
+    answer's caching headers (`extra` after them)."""
+    headers = [("etag", etag), ("cache-control", CACHE_CONTROL), *extra]
+    return (304 if if_none_match is not None and etag in if_none_match else 200), headers
+
+
 class RollCache:
+    """The roll's version as this process knows it, and its answers cached by (version, kind, raw query)."""
+
     def __init__(self, pool: asyncpg.Pool, database_url: str) -> None:
         self.pool = pool
         self.database_url = database_url
@@ -52,7 +74,7 @@ class RollCache:
         self.misses = 0
 
     async def start(self) -> None:
-        self.epoch, self._version = await repository.roll_version(self.pool)
+        self.epoch, self._version = await roll_version(self.pool)
         self._task = asyncio.create_task(self._listen(), name="roll-version-listener")
 
     async def stop(self) -> None:
@@ -68,8 +90,19 @@ class RollCache:
 
     async def version(self) -> int:
         if not self._live:
-            self._set(await repository.roll_version(self.pool))
+            self._set(await roll_version(self.pool))
         return self._version
+
+    async def answer(self, kind: str, key: bytes, render: Callable[[], Awaitable[Rendered]]) -> Answer:
+        """The answer of a query (`key`: its raw query string) at the roll's current version: cached, or
+        rendered now and kept for the next reader."""
+        version = await self.version()
+        answer = self.get(version, kind, key)
+        if answer is None:
+            body, media_type, headers = await render()
+            answer = Answer(body, media_type, self.etag(version, kind, key), headers)
+            self.put(version, kind, key, answer)
+        return answer
 
     def _set(self, state: tuple[str, int]) -> None:
         epoch, version = state
@@ -119,17 +152,17 @@ class RollCache:
             try:
                 conn = await asyncpg.connect(self.database_url)
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c: lost.set())
-                await conn.add_listener(repository.NOTIFY_CHANNEL, self._on_notify)
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
                 # Listening first, then reading: no change can fall between the two.
-                self._set(await repository.roll_version(conn))
+                self._set(await roll_version(conn))
                 self._drop_older()
                 self._live = True
                 while not lost.is_set() and not self._stopping.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(lost.wait(), timeout=POLL_SECONDS)
                     if not lost.is_set():
-                        self._set(await repository.roll_version(conn))
+                        self._set(await roll_version(conn))
                         self._drop_older()
             except asyncio.CancelledError:
                 raise
@@ -142,3 +175,23 @@ class RollCache:
                         await conn.close()
             if not self._stopping.is_set():
                 await asyncio.sleep(1.0)
+
+
+ROLL: StateKey[RollCache] = StateKey("roll")
+
+
+async def start_roll_cache(service: ServiceState) -> None:
+    roll = RollCache(service.pool, service.settings.database.url)
+    await roll.start()
+    service.put(ROLL, roll)
+
+
+async def stop_roll_cache(service: ServiceState) -> None:
+    roll = service.find(ROLL)
+    if roll is not None:
+        await roll.stop()
+
+
+def provide_roll(service: ServiceState) -> RollCache:
+    """The `roll` dependency."""
+    return service.get(ROLL)

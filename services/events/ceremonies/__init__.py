@@ -1,0 +1,1 @@
+"""Recognition ceremonies: planned by the committee, held at a venue, announced."""

@@ -1,0 +1,1 @@
+"""The public honour roll: a read model of the awards' events, its search, its cache and its page."""
