@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= 1
 
-.PHONY: run test clean bench
+.PHONY: run test check clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,10 +14,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m shared.cli run --demo=$(DEMO)
+	$(PY) -m thidua.cli run --demo=$(DEMO)
 
-test: $(STAMP)
+# The static checks first (seconds), then the whole suite against real PostgreSQL and NATS.
+test: check
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Lint and format (ruff), types (mypy) and the import contracts of the layering (import-linter).
+check: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) var
