@@ -2,7 +2,7 @@
 
 - The roll: an event changes it only when newer than what it holds; a revoked
   award stays as a tombstone, so an older grant arriving late cannot bring it
-  back; the public sees granted awards only (docs/architecture.md, The messages).
+  back; the public sees granted awards only (docs/architecture.md, The messages and What is public).
 - A search: how much a citizen may type, which years and kinds exist, and what
   a word matches.
 - Ceremonies: what one honours (the granted honourees of its campaigns decided

@@ -3,7 +3,7 @@
 Public answers are built only from these types and those of each feature's
 `schemas.py`, and they hold only what may be public: names, units, awards,
 decisions, ceremonies. Never a birth year, an account, a nomination or a
-version (docs/architecture.md).
+version (docs/architecture.md, What is public).
 """
 
 from __future__ import annotations

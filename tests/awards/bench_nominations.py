@@ -9,7 +9,7 @@ campaign, then measures
      its own, for `--seconds`;
   2. pgbench: the same two statements (the context read and the one-statement
      insert with its audit and outbox rows), prepared, same client count.
-and prints both rates and their ratio (docs/architecture.md's target: at least 30%).
+and prints both rates and their ratio (the target, docs/architecture.md: at least 30%).
 Not a test: it is not collected by pytest.
 """
 
