@@ -78,6 +78,12 @@ async def add_test_stream(js: JetStreamContext) -> tuple[str, str]:
     return name, prefix
 
 
+async def settled(js: JetStreamContext, stream: str, durable: str, count: int) -> bool:
+    """Has the durable acknowledged the stream's first `count` messages, with none pending?"""
+    info = await js.consumer_info(stream, durable)
+    return info.ack_floor.stream_seq == count and not info.num_ack_pending
+
+
 def subscription(
     stream: str, durable: str, subjects: list[str], handler: Handler, *, ack_wait: float = 30.0
 ) -> Subscription:

@@ -15,7 +15,7 @@ from nats.aio.client import Client as NATS
 from shared import events, outbox
 from shared.consumer import Consumer
 from shared.outbox import Relay
-from tests.delivery.scratch import add_test_stream, counting_handler, crash, subscription, unit_event, unit_id
+from tests.delivery.scratch import add_test_stream, counting_handler, crash, settled, subscription, unit_event, unit_id
 from tests.support import Stack, eventually, in_copy
 
 
@@ -56,12 +56,7 @@ async def test_a_consumer_killed_after_its_commit_and_before_its_ack(
         )
         await restarted.start()
         try:
-
-            async def settled() -> bool:
-                info = await js.consumer_info(stream, durable)
-                return info.ack_floor.stream_seq == len(sent) and not info.num_ack_pending
-
-            await eventually(settled, timeout=10)
+            await eventually(partial(settled, js, stream, durable, len(sent)), timeout=10)
         finally:
             await restarted.stop()
 

@@ -14,7 +14,15 @@ from shared import events, messaging, outbox
 from shared.consumer import Consumer
 from shared.messaging import DEAD_LETTER_STREAM
 from shared.outbox import Relay
-from tests.delivery.scratch import LogRecords, add_test_stream, counting_handler, subscription, unit_event, unit_id
+from tests.delivery.scratch import (
+    LogRecords,
+    add_test_stream,
+    counting_handler,
+    settled,
+    subscription,
+    unit_event,
+    unit_id,
+)
 from tests.support import Api, Stack, eventually, in_copy
 from thidua import devstack
 
@@ -73,11 +81,7 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_max_deliver(
         for env in (poison, good):
             await js.publish(f"{prefix}.unit.created", events.encode(env), headers={"Nats-Msg-Id": str(env.id)})
 
-        async def settled() -> bool:
-            info = await js.consumer_info(stream, "delivery-poison")
-            return info.ack_floor.stream_seq == 2 and not info.num_ack_pending
-
-        await eventually(settled, timeout=15)
+        await eventually(partial(settled, js, stream, "delivery-poison", 2), timeout=15)
     finally:
         await consumer.stop()
         await js.delete_stream(stream)
@@ -118,11 +122,7 @@ async def test_a_consumer_whose_ack_is_lost_keeps_consuming(
         os.kill(pid, signal.SIGCONT)
         await js.publish(f"{prefix}.unit.created", events.encode(second), headers={"Nats-Msg-Id": str(second.id)})
 
-        async def settled() -> bool:
-            info = await js.consumer_info(stream, "delivery-frozen")
-            return info.ack_floor.stream_seq == 2 and not info.num_ack_pending
-
-        await eventually(settled, timeout=10)
+        await eventually(partial(settled, js, stream, "delivery-frozen", 2), timeout=10)
     finally:
         os.kill(pid, signal.SIGCONT)
         await consumer.stop()

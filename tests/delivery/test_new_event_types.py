@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import asyncpg
 import msgspec
@@ -16,7 +17,7 @@ from nats.aio.client import Client as NATS
 
 from shared import events
 from shared.consumer import Consumer
-from tests.delivery.scratch import LogRecords, add_test_stream, counting_handler, subscription, unit_event
+from tests.delivery.scratch import LogRecords, add_test_stream, counting_handler, settled, subscription, unit_event
 from tests.support import eventually
 
 
@@ -57,11 +58,7 @@ async def test_a_new_event_type_and_a_new_field_pass_an_older_consumer(
         ):
             await js.publish(subject, payload, headers={"Nats-Msg-Id": str(msg_id)})
 
-        async def settled() -> bool:
-            info = await js.consumer_info(stream, "delivery-upgrade")
-            return info.ack_floor.stream_seq == 3 and not info.num_ack_pending
-
-        await eventually(settled, timeout=10)
+        await eventually(partial(settled, js, stream, "delivery-upgrade", 3), timeout=10)
     finally:
         await consumer.stop()
         await js.delete_stream(stream)
@@ -93,11 +90,7 @@ async def test_a_known_type_the_subscription_does_not_handle_is_acknowledged_wit
             subject = f"{prefix}.{env.type.split('.', 1)[1]}"
             await js.publish(subject, events.encode(env), headers={"Nats-Msg-Id": str(env.id)})
 
-        async def settled() -> bool:
-            info = await js.consumer_info(stream, "delivery-unhandled")
-            return info.ack_floor.stream_seq == 2 and not info.num_ack_pending
-
-        await eventually(settled, timeout=10)
+        await eventually(partial(settled, js, stream, "delivery-unhandled", 2), timeout=10)
     finally:
         await consumer.stop()
         await js.delete_stream(stream)
