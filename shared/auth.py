@@ -4,7 +4,8 @@ The units service alone signs tokens (Ed25519, EdDSA JWTs) and publishes the
 public keys at `GET /auth/keys` as a JWKS; every service verifies with those
 keys, fetched once and again only when a token names an unknown key id. Only
 EdDSA is accepted, so `alg: none` and HS256 tokens forged with the public key
-are refused.
+are refused. A disabled account's tokens are refused too, though unexpired:
+the verifier asks the set that `shared/account_blocks.py` keeps current.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import base64
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from typing import Any, cast
 
 import httpx
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 ISSUER = "thidua-units"
 AUDIENCE = "thidua"
 ALGORITHM = "EdDSA"
+# The problem type of a refusal because the account is disabled, so a client can say so rather than "sign in again".
+ACCOUNT_DISABLED = "/problems/account-disabled"
 
 
 ROLES = frozenset(Role)
@@ -120,6 +123,11 @@ class TokenVerifier:
         self._refetch_after = refetch_after
         self._lock = asyncio.Lock()
         self._cache: dict[str, tuple[Principal, float]] = {}
+        self._disabled: Container[uuid.UUID] = frozenset()
+
+    def refuse_accounts(self, disabled: Container[uuid.UUID]) -> None:
+        """Refuse the tokens of the accounts in `disabled`, a live view (`shared.account_blocks.AccountBlocks`)."""
+        self._disabled = disabled
 
     def set_keys(self, keys: dict[str, Ed25519PublicKey]) -> None:
         self._keys = dict(keys)
@@ -144,6 +152,15 @@ class TokenVerifier:
         return key
 
     async def verify(self, token: str) -> Principal:
+        principal = await self._verified(token)
+        # After the cache too: an account disabled since its token was first seen is refused from then on.
+        if principal.account_id in self._disabled:
+            raise Problem(
+                401, "this account is disabled", type_=ACCOUNT_DISABLED, headers={"WWW-Authenticate": "Bearer"}
+            )
+        return principal
+
+    async def _verified(self, token: str) -> Principal:
         now = time.time()
         cached = self._cache.get(token)
         if cached is not None and cached[1] > now:

@@ -75,6 +75,29 @@ class PersonUpdated(PersonState, tag="units.person.updated", kw_only=True, froze
     pass
 
 
+class AccountState(EventData, kw_only=True, frozen=True):
+    """An account as other services may know it: never its password or anything of its sign-ins.
+
+    `disabled` is what every service acts on: a disabled account's tokens are
+    refused everywhere (shared/account_blocks.py).
+    """
+
+    id: uuid.UUID
+    username: str
+    role: str
+    unit_id: uuid.UUID | None = None
+    disabled: bool = False
+    display_name: str | None = None
+
+
+class AccountCreated(AccountState, tag="units.account.created", kw_only=True, frozen=True):
+    pass
+
+
+class AccountUpdated(AccountState, tag="units.account.updated", kw_only=True, frozen=True):
+    """Disabled or enabled, its role, unit or display name changed (not its password: that is not news)."""
+
+
 # ---------------------------------------------------------------- awards.>
 class CategoryState(msgspec.Struct, kw_only=True, frozen=True):
     id: uuid.UUID
@@ -208,6 +231,8 @@ AnyEvent = (
     | UnitMoved
     | PersonCreated
     | PersonUpdated
+    | AccountCreated
+    | AccountUpdated
     | CampaignCreated
     | CampaignUpdated
     | NominationSubmitted

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared import events, unit_copy
+from shared import account_blocks, events, unit_copy
 from shared.consumer import Subscription
 
 
@@ -50,5 +50,8 @@ UNITS = Subscription(
         events.UnitMoved: on_unit,
         events.PersonCreated: on_person,
         events.PersonUpdated: on_person,
+        # Disabled accounts, whose tokens every service refuses (shared/account_blocks.py).
+        events.AccountCreated: account_blocks.on_account,
+        events.AccountUpdated: account_blocks.on_account,
     },
 )

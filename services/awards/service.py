@@ -24,7 +24,9 @@ SERVICE = ServiceSpec(
         "An award is a granted nomination: its award_id is the nomination's id."
     ),
     controllers=[CampaignController, NominationController, ReviewController, DecisionController, AwardController],
-    migrations=Migrations("awards", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy")),
+    migrations=Migrations(
+        "awards", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy", "account_blocks")
+    ),
     publishes=events.AWARDS_STREAM,
     subscriptions=[consumes.UNITS],
     snapshot=snapshot.snapshot,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared import events, unit_copy
+from shared import account_blocks, events, unit_copy
 from shared.consumer import Subscription
 
 from .roll import projection
@@ -47,7 +47,11 @@ async def on_award_revoked(conn: asyncpg.Connection, env: events.Envelope) -> No
 UNITS = Subscription(
     durable="events-units",
     stream=events.UNITS_STREAM,
-    handlers=dict.fromkeys((events.UnitCreated, events.UnitRenamed, events.UnitMoved), on_unit),
+    handlers={
+        **dict.fromkeys((events.UnitCreated, events.UnitRenamed, events.UnitMoved), on_unit),
+        # Disabled accounts, whose tokens every service refuses (shared/account_blocks.py).
+        **dict.fromkeys((events.AccountCreated, events.AccountUpdated), account_blocks.on_account),
+    },
     ack_wait=ACK_WAIT_SECONDS,
 )
 

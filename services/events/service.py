@@ -19,7 +19,9 @@ SERVICE = ServiceSpec(
     title="thidua – events",
     description="Recognition ceremonies and the public honour roll (a read model of the awards' events).",
     controllers=[RollController, CeremonyController],
-    migrations=Migrations("events", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy")),
+    migrations=Migrations(
+        "events", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy", "account_blocks")
+    ),
     publishes=events.EVENTS_STREAM,
     subscriptions=consumes.SUBSCRIPTIONS,
     snapshot=snapshot.snapshot,

@@ -1,18 +1,21 @@
 """The rules of the units service, in plain functions: no SQL, no HTTP, no I/O.
 
 The unit tree (its depth limit, no cycles on a move or in an import, the path
-every unit stores), the kinds of unit, who may act where, and what an account
-must name. Each rule takes the facts it needs (a path, whether a unit lies in
+every unit stores), the kinds of unit, who may act where, what an account
+must name and how an admin may change it, and sign-ins (the login throttle's
+limits, refresh tokens and what presenting one does). Each rule takes the facts it needs (a path, whether a unit lies in
 an officer's subtree) and raises `shared.errors`; the use cases fetch the facts
 under the right lock and call these (`docs/architecture.md`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from shared.errors import Conflict, FieldError, Forbidden, Invalid
 from shared.roles import Role
@@ -38,6 +41,13 @@ MAX_IMPORT_ROWS = 20_000
 # count lives in the database, so every replica enforces the same limit.
 LOGIN_MAX_FAILURES = 10
 LOGIN_WINDOW_SECONDS = 60.0
+# And per username across every address (behind a proxy all clients share one
+# address; a guesser may have many): more than one address's worth, longer.
+LOGIN_ACCOUNT_MAX_FAILURES = 30
+LOGIN_ACCOUNT_WINDOW_SECONDS = 300.0
+
+# A refresh token works once and for this long; each refresh gives a new one.
+REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
 
 OUT_OF_SCOPE = "an officer acts only for its own unit and the units below it"
 
@@ -211,3 +221,101 @@ def check_new_account(role: str, unit_id: uuid.UUID | None) -> None:
         raise Invalid(
             "an officer account needs the unit it acts for", errors=[FieldError("unit_id", "required for officer")]
         )
+
+
+def account_changes(
+    *, acting_id: uuid.UUID, account_id: uuid.UUID, current: Mapping[str, Any], wanted: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What an admin's change of an account really changes (`wanted` against `current`), once allowed.
+
+    An admin may not disable itself nor change its own role (nobody could
+    undo it if it were the last admin: 409), and an officer keeps a unit.
+    """
+    changed = {k: v for k, v in wanted.items() if current[k] != v}
+    if account_id == acting_id:
+        if changed.get("disabled") is True:
+            raise Conflict("an admin cannot disable its own account", field="disabled")
+        if "role" in changed:
+            raise Conflict("an admin cannot change its own role", field="role")
+    role = changed.get("role", current["role"])
+    unit_id = changed.get("unit_id", current["unit_id"])
+    if role == Role.OFFICER and unit_id is None:
+        raise Invalid("an officer account needs the unit it acts for", field="unit_id")
+    return changed
+
+
+# ------------------------------------------------------------------ sign-ins
+def login_wait(
+    *, pair_attempts: int, pair_wait: float, account_attempts: int | None, account_wait: float | None
+) -> float | None:
+    """Seconds before signing in may be tried again, or None when this attempt may go on.
+
+    The counts include this attempt: per (address, username), and per username
+    across addresses (None when not counted, because the first limit refused it).
+    """
+    if pair_attempts > LOGIN_MAX_FAILURES:
+        return max(1.0, pair_wait)
+    if account_attempts is not None and account_attempts > LOGIN_ACCOUNT_MAX_FAILURES:
+        return max(1.0, account_wait or 0.0)
+    return None
+
+
+def new_refresh_token(sign_in_id: uuid.UUID) -> str:
+    """A refresh token of a sign-in: opaque to clients; it names its sign-in, and its secret is random."""
+    return f"{sign_in_id.hex}.{secrets.token_urlsafe(32)}"
+
+
+def refresh_token_digest(token: str) -> bytes:
+    """What is stored of a refresh token (SHA-256: the token is random, nothing to stretch)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def read_refresh_token(token: str) -> uuid.UUID | None:
+    """The sign-in a refresh token names, or None when it is not one of ours."""
+    head, dot, secret = token.partition(".")
+    if not dot or len(head) != 32 or not secret:
+        return None
+    try:
+        return uuid.UUID(hex=head)
+    except ValueError:
+        return None
+
+
+class Refresh(StrEnum):
+    """What presenting a refresh token does."""
+
+    ROTATE = "rotate"  # the current token of a live sign-in: a new pair of tokens
+    UNKNOWN = "unknown"
+    ENDED = "ended"
+    REUSED = "reused"  # an older token of the sign-in: the sign-in ends
+    EXPIRED = "expired"
+    DISABLED = "disabled"
+
+
+REFUSALS = {
+    Refresh.UNKNOWN: "the refresh token is not valid; sign in again",
+    Refresh.ENDED: "this sign-in has ended; sign in again",
+    Refresh.REUSED: "this refresh token was already used, so the sign-in has ended; sign in again",
+    Refresh.EXPIRED: "the refresh token has expired; sign in again",
+    Refresh.DISABLED: "this account is disabled",
+}
+
+
+def refresh_outcome(*, found: bool, current: bool, ended: bool, expired: bool, disabled: bool) -> Refresh:
+    """The fate of a presented refresh token, from the state of the sign-in it names.
+
+    `current`: it is that sign-in's latest token. Any other token naming the
+    sign-in was issued by us and already used (rotation): whoever holds it now,
+    it was copied, and the sign-in ends for both holders.
+    """
+    if not found:
+        return Refresh.UNKNOWN
+    if disabled:  # said first: it is why the sign-in ended, and what the user must know
+        return Refresh.DISABLED
+    if ended:
+        return Refresh.ENDED
+    if not current:
+        return Refresh.REUSED
+    if expired:
+        return Refresh.EXPIRED
+    return Refresh.ROTATE

@@ -1,4 +1,4 @@
-"""What the units service publishes: a unit's or a person's whole state, on the UNITS stream.
+"""What the units service publishes: a unit's, a person's or an account's whole state, on the UNITS stream.
 
 Every write that others must learn of records its event through `publish`,
 in the same transaction as the change (the outbox); the snapshot restates
@@ -15,6 +15,7 @@ import asyncpg
 
 from shared import events, outbox
 
+from .accounts.schemas import Account
 from .people.schemas import Person
 from .units.schemas import Unit
 
@@ -51,6 +52,26 @@ def person_created(person: Person) -> outbox.Item:
 
 def person_updated(person: Person) -> outbox.Item:
     return _person_state(events.PersonUpdated, person), person.id, person.version
+
+
+def _account_state(cls: type[events.AccountState], account: Account) -> events.AccountState:
+    # Never the password hash, nor anything of its sign-ins.
+    return cls(
+        id=account.id,
+        username=account.username,
+        role=account.role,
+        unit_id=account.unit_id,
+        disabled=account.disabled,
+        display_name=account.display_name,
+    )
+
+
+def account_created(account: Account) -> outbox.Item:
+    return _account_state(events.AccountCreated, account), account.id, account.version
+
+
+def account_updated(account: Account) -> outbox.Item:
+    return _account_state(events.AccountUpdated, account), account.id, account.version
 
 
 def person_change_is_news(changed: Collection[str]) -> bool:

@@ -1,7 +1,7 @@
 """The units service, described once: what the skeleton builds and the `thidua` command runs.
 
 The unit tree, people, accounts and tokens. It publishes every unit and
-person on the UNITS stream (`publishes.py`) and consumes nothing: no other
+person and account on the UNITS stream (`publishes.py`) and consumes nothing: no other
 service's events change what it holds, so it has no `consumes.py` and no
 subscriptions.
 """
@@ -27,7 +27,7 @@ SERVICE = ServiceSpec(
     title="thidua – units",
     description="The unit tree, people, accounts and tokens of the province's emulation work.",
     controllers=[AuthController, AccountController, UnitController, PersonController],
-    migrations=Migrations("units", Path(__file__).parent / "migrations", shared_sets=("common",)),
+    migrations=Migrations("units", Path(__file__).parent / "migrations", shared_sets=("common", "account_blocks")),
     publishes=events.UNITS_STREAM,
     snapshot=snapshot.snapshot,
     on_startup=[load_keys],

@@ -1,8 +1,8 @@
 """Everything the units service owns, as fresh state events (`thidua republish units`).
 
 The reconciliation path that does not depend on what the broker or the
-outbox still holds: one event per unit (parents before children) and per
-person, each with the aggregate's current whole state and version, built by
+outbox still holds: one event per unit (parents before children), per
+person and per account, each with the aggregate's current whole state and version, built by
 the same code as the normal path. A consumer applies one whose aggregate it
 lacks or holds at an older version, and ignores the rest.
 """
@@ -16,6 +16,7 @@ import asyncpg
 from shared import outbox
 
 from . import publishes
+from .accounts.repository import ACCOUNT_COLUMNS, account_from_row
 from .people.repository import PERSON_COLUMNS, person_from_row
 from .units.repository import UNIT_COLUMNS, unit_from_row
 
@@ -31,12 +32,18 @@ def person_state(row: asyncpg.Record) -> outbox.Item:
     return publishes.person_updated(person_from_row(row))
 
 
+def account_state(row: asyncpg.Record) -> outbox.Item:
+    account = account_from_row(row)
+    return publishes.account_created(account) if account.version == 1 else publishes.account_updated(account)
+
+
 async def snapshot(conn: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[list[outbox.Item]]:
-    """The current state of every unit and person, `batch` events at a time, from one consistent snapshot."""
+    """The current state of every unit, person and account, `batch` events at a time, from one consistent snapshot."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         for query, build in (
             (f"SELECT {UNIT_COLUMNS} FROM units ORDER BY nlevel(path), id", unit_state),
             (f"SELECT {PERSON_COLUMNS} FROM people ORDER BY id", person_state),
+            (f"SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id", account_state),
         ):
             cursor = await conn.cursor(query)
             while rows := await cursor.fetch(batch):

@@ -1,4 +1,4 @@
-"""The units service's rules, without a server: the tree, the import, who may act where, accounts."""
+"""The units service's rules, without a server: the tree, the import, who may act where, accounts, sign-ins."""
 
 from __future__ import annotations
 
@@ -179,3 +179,116 @@ def test_unit_kinds_are_their_stored_values() -> None:
         "other",
     ]
     assert UnitKind("other") == "other"
+
+
+# ------------------------------------------------------------------ an admin's change of an account
+def account(role: str = Role.COMMITTEE, unit_id: uuid.UUID | None = None, **over: object) -> dict[str, object]:
+    return {"disabled": False, "role": role, "unit_id": unit_id, "display_name": None, **over}
+
+
+def test_a_change_keeps_only_what_differs() -> None:
+    admin, other = ids(2)
+    current = account(display_name="Ông A")
+    assert domain.account_changes(acting_id=admin, account_id=other, current=current, wanted={}) == {}
+    assert domain.account_changes(
+        acting_id=admin, account_id=other, current=current, wanted={"display_name": "Ông A", "disabled": True}
+    ) == {"disabled": True}
+
+
+def test_an_admin_cannot_disable_itself_or_change_its_own_role() -> None:
+    (admin,) = ids(1)
+    mine = account(Role.ADMIN)
+    with pytest.raises(Conflict) as disabled:
+        domain.account_changes(acting_id=admin, account_id=admin, current=mine, wanted={"disabled": True})
+    assert [e.field for e in disabled.value.errors] == ["disabled"]
+    with pytest.raises(Conflict) as demoted:
+        domain.account_changes(acting_id=admin, account_id=admin, current=mine, wanted={"role": Role.COMMITTEE})
+    assert [e.field for e in demoted.value.errors] == ["role"]
+    # What is not a change is no refusal, and its own name it may change.
+    assert (
+        domain.account_changes(
+            acting_id=admin, account_id=admin, current=mine, wanted={"disabled": False, "role": Role.ADMIN}
+        )
+        == {}
+    )
+    assert domain.account_changes(
+        acting_id=admin, account_id=admin, current=mine, wanted={"display_name": "Quản trị"}
+    ) == {"display_name": "Quản trị"}
+    # Another admin it may disable and demote.
+    other = uuid.uuid4()
+    assert domain.account_changes(
+        acting_id=admin, account_id=other, current=mine, wanted={"disabled": True, "role": Role.COMMITTEE}
+    ) == {"disabled": True, "role": Role.COMMITTEE}
+
+
+def test_an_officer_keeps_a_unit() -> None:
+    admin, other, unit = ids(3)
+    officer = account(Role.OFFICER, unit)
+    for wanted in ({"unit_id": None}, {"role": Role.OFFICER, "unit_id": None}):
+        with pytest.raises(Invalid) as refused:
+            domain.account_changes(acting_id=admin, account_id=other, current=officer, wanted=wanted)
+        assert [e.field for e in refused.value.errors] == ["unit_id"]
+    with pytest.raises(Invalid):  # a committee member made officer must be given a unit
+        domain.account_changes(acting_id=admin, account_id=other, current=account(), wanted={"role": Role.OFFICER})
+    assert domain.account_changes(
+        acting_id=admin, account_id=other, current=account(), wanted={"role": Role.OFFICER, "unit_id": unit}
+    ) == {"role": Role.OFFICER, "unit_id": unit}
+    # Leaving the officer role, the unit may go.
+    assert domain.account_changes(
+        acting_id=admin, account_id=other, current=officer, wanted={"role": Role.COMMITTEE, "unit_id": None}
+    ) == {"role": Role.COMMITTEE, "unit_id": None}
+
+
+# ------------------------------------------------------------------ sign-ins
+def test_the_login_throttle_counts_this_attempt_per_pair_then_per_account() -> None:
+    at_limit = domain.LOGIN_MAX_FAILURES
+    assert (
+        domain.login_wait(
+            pair_attempts=at_limit,
+            pair_wait=40.0,
+            account_attempts=domain.LOGIN_ACCOUNT_MAX_FAILURES,
+            account_wait=200.0,
+        )
+        is None
+    )
+    over_pair = domain.LOGIN_MAX_FAILURES + 1
+    assert domain.login_wait(pair_attempts=over_pair, pair_wait=40.0, account_attempts=None, account_wait=None) == 40.0
+    over_account = domain.LOGIN_ACCOUNT_MAX_FAILURES + 1
+    assert (
+        domain.login_wait(pair_attempts=1, pair_wait=60.0, account_attempts=over_account, account_wait=250.5) == 250.5
+    )
+    # Retry-After is never 0: a window ending now still answers "wait".
+    assert domain.login_wait(pair_attempts=99, pair_wait=0.01, account_attempts=None, account_wait=None) == 1.0
+    # The account's limit is the looser: it must not fire before one address's.
+    assert domain.LOGIN_ACCOUNT_MAX_FAILURES > domain.LOGIN_MAX_FAILURES
+
+
+def test_a_refresh_token_names_its_sign_in_and_is_stored_only_as_a_digest() -> None:
+    sign_in = uuid.uuid4()
+    token = domain.new_refresh_token(sign_in)
+    assert domain.read_refresh_token(token) == sign_in
+    assert domain.new_refresh_token(sign_in) != token  # the secret is new each time
+    digest = domain.refresh_token_digest(token)
+    assert len(digest) == 32 and token.encode() not in digest
+    for bad in ("", "x", sign_in.hex, sign_in.hex + ".", "zz" * 16 + ".abc", str(sign_in) + ".abc", "." + token):
+        assert domain.read_refresh_token(bad) is None, bad
+
+
+@pytest.mark.parametrize(
+    ("state", "outcome"),
+    [
+        ({}, domain.Refresh.ROTATE),
+        ({"found": False}, domain.Refresh.UNKNOWN),
+        ({"current": False}, domain.Refresh.REUSED),
+        ({"ended": True}, domain.Refresh.ENDED),
+        ({"ended": True, "current": False}, domain.Refresh.ENDED),
+        ({"expired": True}, domain.Refresh.EXPIRED),
+        ({"expired": True, "current": False}, domain.Refresh.REUSED),
+        ({"disabled": True}, domain.Refresh.DISABLED),
+        ({"disabled": True, "ended": True}, domain.Refresh.DISABLED),
+    ],
+)
+def test_what_presenting_a_refresh_token_does(state: dict[str, bool], outcome: domain.Refresh) -> None:
+    facts = {"found": True, "current": True, "ended": False, "expired": False, "disabled": False, **state}
+    assert domain.refresh_outcome(**facts) is outcome
+    assert outcome is domain.Refresh.ROTATE or domain.REFUSALS[outcome]

@@ -1,1 +1,2 @@
-"""Tokens: a username and password exchanged for a signed token, and the keys that verify it."""
+"""Tokens: signing in for an access and a refresh token, refreshing, signing out, one's own password,
+and the keys that verify tokens."""
