@@ -4,16 +4,20 @@ A service describes itself in one `ServiceSpec` (its `service.py`): name,
 port, controllers, migrations, the stream it publishes on, its
 subscriptions, its snapshot. `create_service_app(spec)` wires what every
 service has from it: settings, logs, migrations, the asyncpg pool, NATS and
-the streams, the outbox relay, the consumers, token verification, problem
-documents, health, OpenAPI, Idempotency-Key handling, and the dependencies
-every handler may ask for (`service`, `pool`, `conn`, `settings`, `paging`,
-`principal`, `caller`).
+the streams, the outbox relay, the consumers, token verification (refusing
+disabled accounts, when its migrations name `account_blocks`), problem
+documents, health, OpenAPI (its pages and their scripts served by the
+service itself, so they work offline), Idempotency-Key handling, and the
+dependencies every handler may ask for (`service`, `pool`, `conn`, `settings`,
+`paging`, `principal`, `caller`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,21 +26,34 @@ from typing import Any
 
 import asyncpg
 from litestar import Litestar, Request, get
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
+from litestar.openapi.plugins import OpenAPIRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Schema,
+    SecurityRequirement,
+    SecurityScheme,
+)
 from litestar.response import Response
+from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from shared import auth, db, events, logs, messaging
+from shared import account_blocks, auth, db, events, logs, messaging
 from shared.consumer import Consumer, Subscription
 from shared.db import Migrations
 from shared.idempotency import IdempotencyMiddleware
 from shared.outbox import Item, Relay
 from shared.pagination import provide_page_query
-from shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
+from shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, Problem, problem_response
 from shared.settings import MAX_BODY_BYTES, Settings
 from shared.state import STATE_KEY, ServiceState, service_state
 
@@ -153,6 +170,121 @@ def document_problems(app: Litestar) -> None:
             operation.responses = responses
 
 
+BEARER_SCHEME = "bearerAuth"
+_BEARER_DEFINITION = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    bearer_format="JWT",
+    description="An access token from `POST /auth/token` of the units service; every service accepts it.",
+)
+_TOKEN_NEEDED: list[SecurityRequirement] = [{BEARER_SCHEME: []}]
+# An empty requirement makes the token optional: sent, it may widen the answer (e.g. a revoked award).
+_TOKEN_OPTIONAL: list[SecurityRequirement] = [{}, {BEARER_SCHEME: []}]
+
+
+def _token_requirement(handler: HTTPRouteHandler) -> list[SecurityRequirement] | None:
+    """What a handler asks of the caller's token: needed behind a guard (or for `principal`), optional for `caller`."""
+    parameters = handler.parsed_fn_signature.parameters
+    if handler.resolve_guards() or "principal" in parameters:
+        return _TOKEN_NEEDED
+    if "caller" in parameters:
+        return _TOKEN_OPTIONAL
+    return None
+
+
+def document_security(app: Litestar) -> None:
+    """Say in the OpenAPI which calls need the bearer token, so the docs' "Authorize" sends it.
+
+    Read from the handlers themselves (their guards, or the `principal`/`caller` they take),
+    once for every service, so no handler declares it and none can be forgotten.
+    """
+    paths = app.openapi_schema.paths or {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or (item := paths.get(route.path_format or "/")) is None:
+            continue
+        for handler in route.route_handlers:
+            requirement = _token_requirement(handler)
+            if requirement is None:
+                continue
+            for method in handler.http_methods:
+                operation = getattr(item, method.lower(), None)
+                if operation is not None:
+                    operation.security = list(requirement)
+
+
+# The docs' scripts and styles, vendored from npm (README.md there): served by every service,
+# so /schema works on a machine without internet.
+OPENAPI_ASSETS = Path(__file__).parent / "openapi_assets"
+ASSETS_PATH = "/schema/assets"
+
+
+@functools.cache
+def _asset_url(name: str) -> str:
+    """The file's URL, its content's hash in the query: browsers keep it a year and fetch again when it changes."""
+    digest = hashlib.sha256((OPENAPI_ASSETS / name).read_bytes()).hexdigest()[:12]
+    return f"{ASSETS_PATH}/{name}?v={digest}"
+
+
+# Scalar reaches out by default: web fonts, a request proxy for "Test Request" (which would send
+# the caller's token to a third party), an agent and telemetry. All off: the docs use only this host.
+_SCALAR_OPTIONS: dict[str, Any] = {
+    "withDefaultFonts": False,
+    "proxyUrl": "",
+    "telemetry": False,
+    "agent": {"disabled": True},
+    "mcp": {"disabled": True},
+    "showDeveloperTools": "never",
+    "persistAuth": False,  # the token stays out of the browser's storage
+    # Its token field shown at once, not behind "Select Auth Type".
+    "authentication": {"preferredSecurityScheme": BEARER_SCHEME},
+}
+
+
+def docs_plugins() -> list[OpenAPIRenderPlugin]:
+    """Scalar at `/schema`, Swagger UI at `/schema/swagger`, each loading only the project's files."""
+    favicon = f"<link rel='icon' type='image/svg+xml' href='{_asset_url('favicon.svg')}'>"
+    return [
+        ScalarRenderPlugin(
+            js_url=_asset_url("scalar/standalone.js"),
+            css_url=_asset_url("scalar.css"),
+            options=_SCALAR_OPTIONS,
+            favicon=favicon,
+        ),
+        SwaggerRenderPlugin(
+            js_url=_asset_url("swagger-ui/swagger-ui-bundle.js"),
+            css_url=_asset_url("swagger-ui/swagger-ui.css"),
+            standalone_preset_js_url=_asset_url("swagger-ui/swagger-ui-standalone-preset.js"),
+            path="/swagger",
+            favicon=favicon,
+        ),
+    ]
+
+
+def _no_such_asset(request: Request, _: NotFoundException) -> Response:
+    # Litestar's own detail names the folder on the server's disk.
+    return problem_response(Problem(404, "no such file among the API docs' assets"), request.url.path)
+
+
+def _refuse_nul(request: Request) -> None:
+    # A NUL byte reaches the file system as a ValueError (a 500), not a missing file.
+    if "\x00" in request.url.path:
+        raise NotFoundException()
+
+
+def docs_assets() -> ControllerRouterHandler:
+    """The router that serves those files under `/schema/assets/`, out of the schema."""
+    return create_static_files_router(
+        path=ASSETS_PATH,
+        directories=[OPENAPI_ASSETS],
+        name="openapi_assets",
+        # Kept a year without asking again: a changed file has a new URL (the hash in `_asset_url`).
+        cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True, immutable=True),
+        include_in_schema=False,
+        before_request=_refuse_nul,
+        exception_handlers={NotFoundException: _no_such_asset},
+    )
+
+
 def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env(spec.name)
     logs.configure(spec.name, settings.log_level)
@@ -181,6 +313,9 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         app.state[STATE_KEY] = service
         try:
             await messaging.provision_streams(js, spec.streams, settings.nats.stream_replicas)
+            if account_blocks.MIGRATION_SET in spec.migrations.shared_sets:
+                # Before the first request: a disabled account's token is never let through at start.
+                await account_blocks.start(service)
             for hook in spec.on_startup:
                 await hook(service)
             relay.start()
@@ -195,6 +330,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
             for consumer in service.consumers:
                 await consumer.stop()
             await relay.stop()
+            await account_blocks.stop(service)
             for hook in spec.on_shutdown:
                 with contextlib.suppress(Exception):
                     await hook(service)
@@ -212,9 +348,9 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         template_config = TemplateConfig(directory=spec.template_dir, engine=JinjaTemplateEngine)
 
     return Litestar(
-        route_handlers=[live, ready, *spec.controllers],
+        route_handlers=[live, ready, docs_assets(), *spec.controllers],
         lifespan=[lifespan],
-        on_startup=[document_problems],
+        on_startup=[document_problems, document_security],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[IdempotencyMiddleware],
         dependencies={
@@ -232,7 +368,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
             version="1.0.0",
             description=spec.description,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=docs_plugins(),
+            components=Components(security_schemes={BEARER_SCHEME: _BEARER_DEFINITION}),
         ),
         template_config=template_config,
         request_max_body_size=MAX_BODY_BYTES,
