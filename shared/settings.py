@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # larger bodies get 413
 DEFAULT_UNITS_URL = "http://127.0.0.1:8101"
+DEFAULT_AWARDS_URL = "http://127.0.0.1:8102"
+DEFAULT_EVENTS_URL = "http://127.0.0.1:8103"
 
 
 def service_database_url(server_url: str, service: str, env: Mapping[str, str] = os.environ) -> str:
@@ -55,12 +57,24 @@ class AuthSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerSettings:
+    """Where the other services answer, for a service that calls them over HTTP (the console).
+
+    The units service's URL is `AuthSettings.units_url` (every service fetches its keys there).
+    """
+
+    awards_url: str
+    events_url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     service: str
     database: DatabaseSettings
     nats: NatsSettings
     delivery: DeliverySettings
     auth: AuthSettings
+    peers: PeerSettings
     log_level: str
 
     @classmethod
@@ -88,6 +102,10 @@ class Settings:
             auth=AuthSettings(
                 units_url=env.get("UNITS_URL", DEFAULT_UNITS_URL).rstrip("/"),
                 token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", "900")),
+            ),
+            peers=PeerSettings(
+                awards_url=env.get("AWARDS_URL", DEFAULT_AWARDS_URL).rstrip("/"),
+                events_url=env.get("EVENTS_URL", DEFAULT_EVENTS_URL).rstrip("/"),
             ),
             log_level=env.get("LOG_LEVEL", "INFO"),
         )

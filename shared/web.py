@@ -45,7 +45,7 @@ from litestar.response import Response
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from shared import account_blocks, auth, db, events, logs, messaging
 from shared.consumer import Consumer, Subscription
@@ -82,6 +82,8 @@ class ServiceSpec:
     on_shutdown: Sequence[Hook] = ()
     template_dir: Path | None = None
     dependencies: Mapping[str, Provide] = field(default_factory=dict)
+    # How errors are answered: problem documents for programs, unless the service answers people (pages).
+    exception_handlers: ExceptionHandlersMap = field(default_factory=lambda: dict(EXCEPTION_HANDLERS))
 
     @property
     def streams(self) -> list[events.Stream]:
@@ -351,7 +353,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         route_handlers=[live, ready, docs_assets(), *spec.controllers],
         lifespan=[lifespan],
         on_startup=[document_problems, document_security],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=dict(spec.exception_handlers),
         middleware=[IdempotencyMiddleware],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),

@@ -2,7 +2,7 @@
 
 The tests talk to the real thing: a PostgreSQL server and a NATS server with
 JetStream (started here from the wheels, or the ones DATABASE_URL / NATS_URL
-name), and the three services running as granian processes, as in production.
+name), and the services (the three and the console) running as granian processes, as in production.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def start_stack(tmp: Path) -> tuple[Stack, list[Any]]:
         started.append(nats)
         nats_url = nats.url
     ports = {name: devstack.free_port() for name in SERVICES}
-    env = devstack.service_env(database_url, nats_url, f"http://127.0.0.1:{ports['units']}", LOG_LEVEL="INFO")
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    env = devstack.service_env(database_url, nats_url, urls, LOG_LEVEL="INFO")
     stack = Stack(database_url=database_url, nats_url=nats_url, tmp=tmp, env=env)
     for name in SERVICES:
         svc = devstack.ServiceProcess(name, ports[name], env, log_path=tmp / f"{name}.log")

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -266,9 +267,13 @@ class ServiceProcess:
         self.stop(signal.SIGKILL, 5)
 
 
-def service_env(database_url: str, nats_url: str, units_url: str, **extra: str) -> dict[str, str]:
+def service_env(database_url: str, nats_url: str, urls: Mapping[str, str], **extra: str) -> dict[str, str]:
     """The services' environment: this process's, passed on as it is (the services read their own settings
-    from it, in shared/settings.py; the command's are read in thidua/settings.py), with where the servers are."""
+    from it, in shared/settings.py; the command's are read in thidua/settings.py), with where the servers are
+    and where each service answers (`urls`: name -> base URL; the console calls the other three)."""
     env = dict(os.environ)
-    env.update(DATABASE_URL=database_url, NATS_URL=nats_url, UNITS_URL=units_url, **extra)
+    env.update(DATABASE_URL=database_url, NATS_URL=nats_url, **extra)
+    for name in ("units", "awards", "events"):
+        if name in urls:
+            env[f"{name.upper()}_URL"] = urls[name]
     return env

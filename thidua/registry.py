@@ -13,17 +13,20 @@ if TYPE_CHECKING:  # at run time they come with the services, imported only when
     from shared.consumer import Subscription
     from shared.web import ServiceSpec
 
-NAMES = ("units", "awards", "events")  # in start order: units publishes the keys the others verify with
+# In start order: units publishes the keys the others verify with; the console, a client of the other
+# three, comes last (and is printed first by `make run`: it is where people work).
+NAMES = ("units", "awards", "events", "console")
 
 
 @cache
 def all_services() -> tuple[ServiceSpec, ...]:
     """The services' descriptions (importing them imports each service's code)."""
     from services.awards.service import SERVICE as AWARDS
+    from services.console.service import SERVICE as CONSOLE
     from services.events.service import SERVICE as EVENTS
     from services.units.service import SERVICE as UNITS
 
-    found = (UNITS, AWARDS, EVENTS)
+    found = (UNITS, AWARDS, EVENTS, CONSOLE)
     assert tuple(s.name for s in found) == NAMES
     return found
 

@@ -119,6 +119,9 @@ def cmd_republish(args: argparse.Namespace) -> int:
     if not server_url:
         print("thidua: set DATABASE_URL to the PostgreSQL server of the service", file=sys.stderr)
         return 2
+    if registry.service(args.service).snapshot is None:
+        print(f"thidua: the {args.service} service owns nothing that others keep a copy of", file=sys.stderr)
+        return 2
     try:
         counts = asyncio.run(_republish(service_database_url(server_url, args.service), args.service, args.batch))
     except (OSError, asyncpg.PostgresError) as exc:
@@ -134,7 +137,7 @@ async def _republish(url: str, service: str, batch: int) -> dict[str, int]:
     from shared import outbox  # lazily: see thidua/commands/__init__.py
 
     snapshot = registry.service(service).snapshot
-    assert snapshot is not None, f"the {service} service has no snapshot"
+    assert snapshot is not None, f"the {service} service has no snapshot"  # cmd_republish said so already
     counts: dict[str, int] = {}
     read, write = await asyncpg.connect(url), await asyncpg.connect(url)
     try:

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import asyncpg
 
@@ -23,6 +24,9 @@ from thidua import devstack, registry
 from thidua.commands import Subparsers
 from thidua.commands.database import migrate_all
 from thidua.settings import LocalStack
+
+if TYPE_CHECKING:
+    from thidua.demo import ScenarioResult
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -65,8 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             started.append(nats)
             nats_url = nats.url
         asyncio.run(migrate_all(database_url))
-        units_url = f"http://127.0.0.1:{registry.default_port('units')}"
-        env = devstack.service_env(database_url, nats_url, units_url)
+        urls = {spec.name: f"http://127.0.0.1:{spec.port}" for spec in specs}
+        env = devstack.service_env(database_url, nats_url, urls)
         (var / "logs").mkdir(exist_ok=True)
         for spec in specs:
             svc = devstack.ServiceProcess(
@@ -77,11 +81,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         for svc in services:
             svc.wait_ready(120)
         password = asyncio.run(_bootstrap_admin(database_url, settings.admin_password))
+        demo = None
         if args.demo:
             from thidua.demo import load_demo
 
-            load_demo({s.name: s.url for s in services}, admin_password=password, out=sys.stdout)
-        _print_banner(services, password, settings)
+            demo = load_demo({s.name: s.url for s in services}, admin_password=password, out=sys.stdout)
+        _print_banner(services, password, settings, demo)
         while not stop_requested:
             for svc in services:
                 if svc.proc is not None and svc.proc.poll() is not None:
@@ -118,17 +123,33 @@ async def _bootstrap_admin(server_url: str, wanted_password: str | None) -> str 
 
 
 def _print_banner(
-    services: Sequence[devstack.ServiceProcess], admin_password: str | None, settings: LocalStack
+    services: Sequence[devstack.ServiceProcess],
+    admin_password: str | None,
+    settings: LocalStack,
+    demo: ScenarioResult | None = None,
 ) -> None:
-    lines = ["", "thidua is running:"]
-    for svc in services:
-        lines.append(f"  {svc.name:<7} {svc.url}   API docs: {svc.url}/schema")
-    lines.append(f"  honour roll: {services[-1].url}/")
+    """Where to go: the console first (where people work), with whom to sign in, then the services' APIs."""
+    by_name = {svc.name: svc for svc in services}
+    console = by_name["console"]
+    lines = ["", "thidua is running:", f"  console  {console.url}/   (sign in here)"]
+    if demo is not None and demo.accounts:
+        committee = [u for u, role, _ in demo.accounts if role == "committee"]
+        officers = [(u, what) for u, role, what in demo.accounts if role == "officer"]
+        lines.append(f"           demo accounts, password {demo.password}:")
+        lines.append(f"             committee: {', '.join(committee)}")
+        for username, what in officers[:3]:
+            lines.append(f"             officer:   {username} ({what})")
+        if len(officers) > 3:
+            lines.append(f"             and {len(officers) - 3} more officers (listed above)")
     if admin_password:
         if settings.admin_password:
-            lines.append("  admin account created: admin / (the password in THIDUA_ADMIN_PASSWORD)")
+            lines.append("           admin / (the password in THIDUA_ADMIN_PASSWORD)")
         else:
-            lines.append(f"  admin account created: admin / {admin_password}   (shown once; keep it)")
+            lines.append(f"           admin / {admin_password}   (created now; shown once, keep it)")
+    for svc in services:
+        if svc.name != "console":
+            lines.append(f"  {svc.name:<7}  {svc.url}   API docs: {svc.url}/schema")
+    lines.append(f"  honour roll: {by_name['events'].url}/")
     lines.append(f"  data and logs: {settings.var}")
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)

@@ -36,7 +36,8 @@ def load_demo(urls: dict[str, str], *, admin_password: str | None, out: TextIO) 
 
 
 def print_accounts(result: ScenarioResult, urls: dict[str, str], out: TextIO) -> None:
-    lines = [f"demo accounts (log in at {urls['units']}/auth/token; password of every one: {result.password}):"]
+    where = f"{urls['console']}/login" if "console" in urls else f"{urls['units']}/auth/token"
+    lines = [f"demo accounts (sign in at {where}; password of every one: {result.password}):"]
     committee = [u for u, role, _ in result.accounts if role == "committee"]
     lines.append(f"  {', '.join(committee)}   committee: {result.accounts[0][2]}")
     for username, role, what in result.accounts:

@@ -1,0 +1,159 @@
+"""The committee's review: the queue of submitted nominations per campaign and category, with each
+category's quota used, and the actions on one nomination (vote, approve, reject).
+
+`Trả lại` (return for completion, with a reason) waits for the awards
+service's `POST /nominations/{id}/return` (issue 10); the page shows no button
+for a call that does not exist.
+
+Round trips: `/review` makes 2, together, whatever it lists: the submitted
+nominations and the campaigns (their categories' quotas and places held).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+
+from .. import domain
+from ..client import Api, Refused
+from ..nominations.controller import categories_of, nomination_page
+from ..pages import query, render, see_other
+from ..session.guards import allow
+from ..session.service import Session
+
+READERS = allow(*domain.READERS_OF_REVIEW)
+REVIEWERS = allow(*domain.REVIEWERS)
+QUEUE_SIZE = 200  # the most a page of the queue lists (the services' largest page)
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def queue(
+    nominations: list[dict[str, Any]], campaigns: list[dict[str, Any]], chosen: str | None
+) -> list[dict[str, Any]]:
+    """The submitted nominations grouped by campaign, then category (in the campaign's order), each
+    category with its quota and places held. The chosen campaign shows all its categories; the others
+    only those with something waiting."""
+    waiting: dict[str, list[dict[str, Any]]] = {}
+    for n in nominations:
+        waiting.setdefault(str(n["category_id"]), []).append(n)
+    groups = []
+    for c in campaigns:
+        shown = []
+        for cat in c.get("categories", []):
+            items = sorted(waiting.get(str(cat["id"]), []), key=lambda n: n["nominee_name"])
+            if items or str(c["id"]) == chosen:
+                shown.append({**cat, "items": items})
+        if shown:
+            groups.append({**c, "shown": shown, "waiting": sum(len(cat["items"]) for cat in shown)})
+    return groups
+
+
+class ReviewController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/review", guards=[READERS])
+    async def review(
+        self,
+        request: Request[Any, Any, Any],
+        api: Api,
+        session: Session,
+        campaign_id: str | None = None,
+        cursor: str | None = None,
+    ) -> Response[Any]:
+        campaign = domain.parse_uuid(campaign_id)
+        page, campaigns = await asyncio.gather(
+            api.get(
+                "awards",
+                "/nominations",
+                {"status": "submitted", "campaign_id": campaign, "limit": QUEUE_SIZE, "cursor": cursor},
+            ),
+            api.get("awards", "/campaigns", {"limit": 200}),
+        )
+        items = campaigns["items"]
+        chosen = str(campaign) if campaign else None
+        shown = [c for c in items if chosen is None or str(c["id"]) == chosen]
+        next_url = None
+        if page.get("next_cursor"):
+            next_url = "/review" + query(campaign_id=chosen, cursor=page["next_cursor"])
+        return render(
+            request,
+            "review.html",
+            groups=queue(page["items"], shown, chosen),
+            campaigns=items,
+            chosen=chosen or "",
+            total=len(page["items"]),
+            next_url=next_url,
+            categories=categories_of(items),
+        )
+
+    @post("/nominations/{nomination_id:uuid}/vote", guards=[REVIEWERS])
+    async def vote(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
+    ) -> Response[Any]:
+        form = await request.form()
+        approve, comment = _text(form, "approve"), domain.textarea(_text(form, "comment"))
+        if approve not in ("1", "0"):
+            return await nomination_page(
+                request,
+                api,
+                session,
+                nomination_id,
+                errors={"vote": "Chọn Đồng ý hoặc Không đồng ý."},
+                typed={"comment": comment},
+                status=400,
+            )
+        body = {"approve": approve == "1", "comment": comment.strip() or None}
+        return await self._act(
+            request, api, session, nomination_id, "votes", body, "vote", "voted", {"comment": comment}
+        )
+
+    @post("/nominations/{nomination_id:uuid}/approve", guards=[REVIEWERS])
+    async def approve(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
+    ) -> Response[Any]:
+        return await self._act(request, api, session, nomination_id, "approve", None, "approve", "approved", {})
+
+    @post("/nominations/{nomination_id:uuid}/reject", guards=[REVIEWERS])
+    async def reject(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
+    ) -> Response[Any]:
+        reason = domain.textarea(_text(await request.form(), "reason"))
+        if not reason.strip():
+            return await nomination_page(
+                request, api, session, nomination_id, errors={"reason": "Nhập lý do không duyệt."}, status=400
+            )
+        return await self._act(
+            request, api, session, nomination_id, "reject", {"reason": reason}, "reason", "rejected", {"reason": reason}
+        )
+
+    async def _act(
+        self,
+        request: Request[Any, Any, Any],
+        api: Api,
+        session: Session,
+        nomination_id: uuid.UUID,
+        call: str,
+        body: dict[str, Any] | None,
+        field: str,
+        done: str,
+        typed: dict[str, str],
+    ) -> Response[Any]:
+        """One committee action; refused, the page again with the service's reason by the action's form."""
+        try:
+            await api.post("awards", f"/nominations/{nomination_id}/{call}", body)
+        except Refused as exc:
+            if exc.status in (401, 404):
+                raise
+            message = exc.by_field().get("reason", exc.detail) if field == "reason" else exc.detail
+            return await nomination_page(
+                request, api, session, nomination_id, errors={field: message}, typed=typed, status=exc.status
+            )
+        return see_other(f"/nominations/{nomination_id}?done={done}")
