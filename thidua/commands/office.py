@@ -20,11 +20,11 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from shared.tables import TableError
 from thidua.apiclient import DEFAULT_URLS, ApiError, Client
 from thidua.commands import Subparsers
 from thidua.office.export import export_honorees
-from thidua.office.imports import import_nominations, import_units
-from thidua.office.tables import UsageError
+from thidua.office.imports import UsageError, import_nominations, import_units
 from thidua.settings import Office
 
 
@@ -87,7 +87,7 @@ async def _logged_in(client: Client, args: argparse.Namespace) -> str:
 def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
     try:
         return asyncio.run(main())
-    except UsageError as exc:
+    except (UsageError, TableError) as exc:
         print(f"thidua: {exc}", file=sys.stderr)
         return 2
     except ApiError as exc:

@@ -8,30 +8,20 @@ creates nothing twice.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from shared.tables import NOMINATION_COLUMNS, NOMINATION_REQUIRED, canonical, content_key, read_table, require_columns
 from thidua.apiclient import ApiError, Client, until_known
-from thidua.office.tables import UsageError, read_table, require_columns
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code")
 PROPAGATION_TIMEOUT = 15.0
-# Accepted spellings of the nomination file's columns, by the name used here.
-NOMINATION_COLUMNS = {
-    "campaign": ("campaign", "campaign_code", "campaign_id"),
-    "category": ("category", "category_code", "category_id"),
-    "unit_code": ("unit_code", "nominee_unit_code", "unit"),
-    "full_name": ("full_name", "person_name", "name", "nominee_name"),
-    "position": ("position",),
-    "achievements": ("achievements", "thanh_tich"),
-}
 
 
-def _content_key(prefix: str, *parts: str) -> str:
-    return f"{prefix}:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
+class UsageError(Exception):
+    """A row of the file says something the services do not know; the message says what."""
 
 
 # ------------------------------------------------------------------ import-units
@@ -53,7 +43,7 @@ async def import_units(client: Client, token: str, path: Path, out: Any = sys.st
         "/units/import",
         token=token,
         json=body,
-        idempotency_key=_content_key("import-units", repr(body)),
+        idempotency_key=content_key("import-units", repr(body)),
         ok=(200, 201),
     )
     print(f"imported {answer['created']} units from {path.name}", file=out)
@@ -119,7 +109,7 @@ class NominationImporter:
             "units",
             "/people",
             token=self.token,
-            idempotency_key=_content_key("import-person", full_name, unit_id),
+            idempotency_key=content_key("import-person", full_name, unit_id),
             json={"full_name": full_name, "unit_id": unit_id, "position": position or None},
             ok=(201,),
         )
@@ -154,7 +144,7 @@ class NominationImporter:
                 body["nominee_person_id"], _ = await self.person(*person)
             except ApiError as exc:
                 return "failed", f"row {i}: not submitted: {exc.detail}"
-        key = _content_key(
+        key = content_key(
             "import-nomination",
             body["category_id"],
             body.get("nominee_unit_id") or body["nominee_person_id"],
@@ -181,8 +171,8 @@ async def import_nominations(
     client: Client, token: str, path: Path, out: Any = sys.stdout
 ) -> tuple[Counter[str], list[str]]:
     """Submit the file's nominations: how many rows went which way (new, again, skipped, failed), and what to say."""
-    table = [_canonical(r) for r in read_table(path)]
-    require_columns(table, ("category", "unit_code", "achievements"), path)
+    table = [canonical(r, NOMINATION_COLUMNS) for r in read_table(path)]
+    require_columns(table, NOMINATION_REQUIRED, path)
     importer = NominationImporter(client, token, out)
     await importer.load_campaigns()
     resolved = await asyncio.gather(*(importer.resolve(i, r) for i, r in enumerate(table, start=1)))
@@ -192,16 +182,3 @@ async def import_nominations(
     bodies = [r[0] for r in resolved if not isinstance(r, str)]  # every row's: none failed
     results = await asyncio.gather(*(importer.submit(i, body) for i, body in enumerate(bodies, start=1)))
     return Counter(outcome for outcome, _ in results), [m for _, m in results if m]
-
-
-def _canonical(row: dict[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, spellings in NOMINATION_COLUMNS.items():
-        for s in spellings:
-            if row.get(s):
-                out[name] = row[s]
-                break
-        else:
-            if any(s in row for s in spellings):
-                out[name] = ""
-    return out
