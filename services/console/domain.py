@@ -67,8 +67,7 @@ class Link:
     text: str
 
 
-# The links of UI.md by role, in the order they are shown. The admin's own pages (accounts, units)
-# are not built yet: no link leads to a page that does not exist.
+# The links of UI.md by role, in the order they are shown (`nav_for` adds the pages several roles share).
 NAV: dict[str, tuple[Link, ...]] = {
     Role.OFFICER: (Link("/nominations", "Hồ sơ đề nghị"), Link("/nominations/new", "Đề nghị mới")),
     Role.COMMITTEE: (
@@ -78,15 +77,35 @@ NAV: dict[str, tuple[Link, ...]] = {
     ),
     Role.ADMIN: (Link("/nominations", "Hồ sơ đề nghị"),),
 }
+# The committee's campaigns and ceremonies, after each role's links above (officers read the campaigns).
+NAV_CAMPAIGNS = Link("/campaigns", "Phong trào")
+NAV_CEREMONIES = Link("/ceremonies", "Lễ khen thưởng")
+# The admin's pages (people also for officers: those of their subtree), last.
+NAV_PEOPLE = Link("/people", "Người")
+NAV_ADMIN = (Link("/units", "Đơn vị"), Link("/accounts", "Tài khoản"))
+PEOPLE_KEEPERS = frozenset({Role.OFFICER, Role.ADMIN})
 
 # The pages and actions each role may use (the services decide the rest, nomination by nomination).
 NOMINATORS = frozenset({Role.OFFICER, Role.ADMIN})  # new nominations, withdrawal
 REVIEWERS = frozenset({Role.COMMITTEE})  # votes, approval, rejection, decisions
 READERS_OF_REVIEW = frozenset({Role.COMMITTEE, Role.ADMIN})  # the review queue and the decisions, read only for admin
+CAMPAIGN_MANAGERS = frozenset({Role.COMMITTEE, Role.ADMIN})  # create campaigns, add and edit categories, close, reopen
+CAMPAIGN_READERS = frozenset({Role.OFFICER, Role.COMMITTEE, Role.ADMIN})
+REVOKERS = frozenset({Role.COMMITTEE})  # the awards service lets only the committee revoke
+CEREMONY_MANAGERS = frozenset({Role.COMMITTEE, Role.ADMIN})  # the events service lets both plan and hold
 
 
 def nav_for(role: str) -> tuple[Link, ...]:
-    return NAV.get(role, ())
+    links = NAV.get(role, ())
+    if role in CAMPAIGN_READERS:
+        links = (*links, NAV_CAMPAIGNS)
+    if role in CEREMONY_MANAGERS:
+        links = (*links, NAV_CEREMONIES)
+    if role in PEOPLE_KEEPERS:
+        links = (*links, NAV_PEOPLE)
+    if role == Role.ADMIN:
+        links = (*links, *NAV_ADMIN)
+    return links
 
 
 # ------------------------------------------------------------------ the services' words in Vietnamese
@@ -116,6 +135,8 @@ ACTION_NAMES = {
 }
 
 KIND_NAMES = {"collective": "Tập thể", "individual": "Cá nhân"}
+CAMPAIGN_STATUS_NAMES = {"open": "Đang nhận đề nghị", "closed": "Đã đóng"}
+CEREMONY_STATUS_NAMES = {"planned": "Dự kiến", "held": "Đã tổ chức"}
 
 
 def status_name(status: str) -> str:

@@ -24,8 +24,14 @@ from shared.db import Migrations
 from shared.web import ServiceSpec
 
 from . import consumes
+from .admin.accounts import AccountController
+from .admin.people import PeopleController
+from .admin.units import UnitController
+from .campaigns.controller import CampaignController
+from .ceremonies.controller import CeremonyController
 from .client import close_client, open_client
 from .decisions.controller import DecisionController
+from .imports.controller import NominationImportController
 from .nominations.controller import NominationController
 from .pages import EXCEPTION_HANDLERS, STATIC, PageHeaders
 from .review.controller import ReviewController
@@ -40,8 +46,14 @@ PAGES = Router(
     route_handlers=[
         SessionController,
         NominationController,
+        NominationImportController,
         ReviewController,
         DecisionController,
+        CampaignController,
+        CeremonyController,
+        AccountController,
+        UnitController,
+        PeopleController,
         create_static_files_router(
             path="/static",
             directories=[STATIC],

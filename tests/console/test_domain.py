@@ -82,7 +82,15 @@ def test_every_status_reads_in_vietnamese() -> None:
 
 
 def test_each_role_has_the_links_of_the_contract() -> None:
-    assert [link.text for link in domain.nav_for("officer")] == ["Hồ sơ đề nghị", "Đề nghị mới"]
-    assert [link.text for link in domain.nav_for("committee")] == ["Hồ sơ đề nghị", "Xét duyệt", "Quyết định"]
+    officer = [link.text for link in domain.nav_for("officer")]
+    assert officer[:2] == ["Hồ sơ đề nghị", "Đề nghị mới"] and "Phong trào" in officer
+    assert "Lễ khen thưởng" not in officer  # ceremonies are the committee's and the admin's
+    assert [link.text for link in domain.nav_for("committee")] == [
+        "Hồ sơ đề nghị",
+        "Xét duyệt",
+        "Quyết định",
+        "Phong trào",
+        "Lễ khen thưởng",
+    ]
     assert domain.nav_for("nobody") == ()
     assert domain.LIST_PAGE_CALLS < 3

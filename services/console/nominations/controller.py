@@ -43,6 +43,7 @@ NOTICES = {
     "voted": "Đã ghi nhận ý kiến của bạn.",
     "approved": "Đã duyệt đề nghị.",
     "rejected": "Đã ghi nhận: không duyệt đề nghị.",
+    "revoked": "Đã thu hồi khen thưởng.",
 }
 
 

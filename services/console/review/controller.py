@@ -7,6 +7,13 @@ for a call that does not exist.
 
 Round trips: `/review` makes 2, together, whatever it lists: the submitted
 nominations and the campaigns (their categories' quotas and places held).
+Approving many at once (`POST /review/approve`) makes one approval per
+checked nomination, in the queue's order, stopping at the first the quota
+refuses (at most `BULK_MAX`), then the page's 2: at most N + 2 for N checked.
+
+Revocation (`POST /nominations/{id}/revoke`, with a reason) revokes the award
+that granted the nomination (the awards service's award id is the
+nomination's id): 1 call, then the nomination's page.
 """
 
 from __future__ import annotations
@@ -26,7 +33,10 @@ from ..session.service import Session
 
 READERS = allow(*domain.READERS_OF_REVIEW)
 REVIEWERS = allow(*domain.REVIEWERS)
+REVOKERS = allow(*domain.REVOKERS)
 QUEUE_SIZE = 200  # the most a page of the queue lists (the services' largest page)
+BULK_MAX = QUEUE_SIZE  # the most nominations one bulk approval tries (the queue lists no more)
+QUOTA_FULL = "/problems/quota-full"  # the awards service's refusal of an approval beyond the quota
 
 
 def _text(form: Any, name: str) -> str:
@@ -68,6 +78,19 @@ class ReviewController(Controller):
         campaign_id: str | None = None,
         cursor: str | None = None,
     ) -> Response[Any]:
+        return await self._queue_page(request, api, session, campaign_id, cursor)
+
+    async def _queue_page(
+        self,
+        request: Request[Any, Any, Any],
+        api: Api,
+        session: Session,
+        campaign_id: str | None,
+        cursor: str | None = None,
+        *,
+        bulk: dict[str, Any] | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
         campaign = domain.parse_uuid(campaign_id)
         page, campaigns = await asyncio.gather(
             api.get(
@@ -83,9 +106,17 @@ class ReviewController(Controller):
         next_url = None
         if page.get("next_cursor"):
             next_url = "/review" + query(campaign_id=chosen, cursor=page["next_cursor"])
+        if bulk is not None:
+            # Those not approved are still waiting: the fresh queue names them.
+            names = {str(n["id"]): n["nominee_name"] for n in page["items"]}
+            for item in bulk["refused"]:
+                item["name"] = names.get(item["id"], item["name"])
         return render(
             request,
             "review.html",
+            status=status,
+            bulk=bulk,
+            can_approve=session.role in domain.REVIEWERS,
             groups=queue(page["items"], shown, chosen),
             campaigns=items,
             chosen=chosen or "",
@@ -93,6 +124,69 @@ class ReviewController(Controller):
             next_url=next_url,
             categories=categories_of(items),
         )
+
+    @post("/review/approve", guards=[REVIEWERS])
+    async def approve_many(self, request: Request[Any, Any, Any], api: Api, session: Session) -> Response[Any]:
+        """Approve the checked nominations of a category one by one, in the queue's order; the quota's
+        refusal stops it (the rest would meet it too). The queue again, saying which were approved and
+        which not, and why, with the category's `đã duyệt X/Y` after."""
+        form = await request.form()
+        picked = [domain.parse_uuid(v) for v in form.getall("nomination_id") if isinstance(v, str)]
+        ids = list(dict.fromkeys(str(p) for p in picked if p is not None))
+        campaign_id = _text(form, "campaign_id")
+        category = domain.parse_uuid(_text(form, "category_id"))
+        bulk: dict[str, Any] = {
+            "category_id": str(category) if category else "",
+            "approved": [],
+            "refused": [],
+            "error": None,
+        }
+        if not ids:
+            bulk["error"] = "Chọn ít nhất một đề nghị để duyệt."
+            return await self._queue_page(request, api, session, campaign_id, bulk=bulk, status=400)
+        if len(ids) > BULK_MAX:
+            bulk["error"] = f"Mỗi lần duyệt tối đa {BULK_MAX} đề nghị."
+            return await self._queue_page(request, api, session, campaign_id, bulk=bulk, status=400)
+        for i, nomination_id in enumerate(ids):
+            try:
+                done = await api.post("awards", f"/nominations/{nomination_id}/approve")
+            except Refused as exc:
+                if exc.status == 401:
+                    raise
+                if exc.type.endswith(QUOTA_FULL):
+                    bulk["quota_full"] = exc.detail
+                    for rest in ids[i:]:
+                        bulk["refused"].append({"id": rest, "name": rest, "reason": exc.detail, "quota": True})
+                    break
+                bulk["refused"].append({"id": nomination_id, "name": nomination_id, "reason": exc.detail})
+            else:
+                bulk["approved"].append({"id": nomination_id, "name": done["nominee_name"]})
+        return await self._queue_page(request, api, session, campaign_id, bulk=bulk)
+
+    @post("/nominations/{nomination_id:uuid}/revoke", guards=[REVOKERS])
+    async def revoke(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
+    ) -> Response[Any]:
+        reason = domain.textarea(_text(await request.form(), "reason"))
+        if not reason.strip():
+            return await nomination_page(
+                request, api, session, nomination_id, errors={"revoke_reason": "Nhập lý do thu hồi."}, status=400
+            )
+        try:
+            await api.post("awards", f"/awards/{nomination_id}/revoke", {"reason": reason})
+        except Refused as exc:
+            if exc.status in (401, 404):
+                raise
+            return await nomination_page(
+                request,
+                api,
+                session,
+                nomination_id,
+                errors={"revoke_reason": exc.by_field().get("reason", exc.detail)},
+                typed={"revoke_reason": reason},
+                status=exc.status,
+            )
+        return see_other(f"/nominations/{nomination_id}?done=revoked")
 
     @post("/nominations/{nomination_id:uuid}/vote", guards=[REVIEWERS])
     async def vote(
