@@ -159,6 +159,20 @@ class NominationWithdrawn(NominationState, tag="awards.nomination.withdrawn", kw
     pass
 
 
+class NominationReturned(NominationState, tag="awards.nomination.returned", kw_only=True, frozen=True):
+    """The committee sent the nomination back to its unit to be completed; `reason` says what is missing."""
+
+    reason: str = ""
+
+
+class NominationResubmitted(NominationState, tag="awards.nomination.resubmitted", kw_only=True, frozen=True):
+    pass
+
+
+class NominationUpdated(NominationState, tag="awards.nomination.updated", kw_only=True, frozen=True):
+    """The unit's officer edited the nomination's achievements (while submitted or returned)."""
+
+
 class AwardGranted(EventData, tag="awards.award.granted", kw_only=True, frozen=True):
     """Everything the honour roll shows of an award, so nobody calls back."""
 
@@ -239,6 +253,9 @@ AnyEvent = (
     | NominationApproved
     | NominationRejected
     | NominationWithdrawn
+    | NominationReturned
+    | NominationResubmitted
+    | NominationUpdated
     | AwardGranted
     | AwardRevoked
     | DecisionIssued

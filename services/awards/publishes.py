@@ -84,6 +84,10 @@ def transition_event(action: Action, after: Nomination, reason: str | None) -> e
             return nomination_event(events.NominationRejected, after, reason=reason or "")
         case Action.WITHDRAW:
             return nomination_event(events.NominationWithdrawn, after)
+        case Action.RETURN:
+            return nomination_event(events.NominationReturned, after, reason=reason or "")
+        case Action.RESUBMIT:
+            return nomination_event(events.NominationResubmitted, after)
         case Action.REVOKE:
             assert after.revoked_at is not None  # set by the revocation itself
             return revoked_event(

@@ -50,9 +50,11 @@ def test_status_enums_are_their_strings() -> None:
 ALLOWED = {
     Action.APPROVE: {S.SUBMITTED},
     Action.REJECT: {S.SUBMITTED, S.APPROVED},
-    Action.WITHDRAW: {S.SUBMITTED},
+    Action.WITHDRAW: {S.SUBMITTED, S.RETURNED},
     Action.GRANT: {S.APPROVED},
     Action.REVOKE: {S.GRANTED},
+    Action.RETURN: {S.SUBMITTED},
+    Action.RESUBMIT: {S.RETURNED},
 }
 TO = {
     Action.APPROVE: S.APPROVED,
@@ -60,6 +62,8 @@ TO = {
     Action.WITHDRAW: S.WITHDRAWN,
     Action.GRANT: S.GRANTED,
     Action.REVOKE: S.REVOKED,
+    Action.RETURN: S.RETURNED,
+    Action.RESUBMIT: S.SUBMITTED,
 }
 
 
@@ -88,7 +92,15 @@ def test_each_action_from_each_status(action: Action, status: NominationStatus) 
         (Action.APPROVE, S.APPROVED, "the nomination is already approved"),
         (Action.WITHDRAW, S.WITHDRAWN, "the nomination is already withdrawn"),
         (Action.REVOKE, S.REVOKED, "the nomination is already revoked"),
-        (Action.WITHDRAW, S.APPROVED, "the nomination is approved; only a submitted nomination can be withdrawn"),
+        (
+            Action.WITHDRAW,
+            S.APPROVED,
+            "the nomination is approved; only a returned or submitted nomination can be withdrawn",
+        ),
+        (Action.RETURN, S.RETURNED, "the nomination is already returned"),
+        (Action.RETURN, S.APPROVED, "the nomination is approved; only a submitted nomination can be returned"),
+        (Action.RESUBMIT, S.SUBMITTED, "the nomination is already submitted"),
+        (Action.RESUBMIT, S.REJECTED, "the nomination is rejected; only a returned nomination can be submitted"),
         (Action.APPROVE, S.REJECTED, "the nomination is rejected; only a submitted nomination can be approved"),
         (
             Action.REJECT,
@@ -113,6 +125,8 @@ def test_refusal_messages(action: Action, status: NominationStatus, message: str
         (S.APPROVED, S.GRANTED, 0),  # the grant keeps the approval's place
         (S.SUBMITTED, S.REJECTED, 0),
         (S.SUBMITTED, S.WITHDRAWN, 0),
+        (S.SUBMITTED, S.RETURNED, 0),  # a returned nomination holds no place
+        (S.RETURNED, S.SUBMITTED, 0),
     ],
 )
 def test_quota_delta(before: NominationStatus, after: NominationStatus, delta: int) -> None:
@@ -120,7 +134,8 @@ def test_quota_delta(before: NominationStatus, after: NominationStatus, delta: i
 
 
 def test_live_and_quota_holding_statuses() -> None:
-    assert {"submitted", "approved", "granted"} == lifecycle.LIVE
+    # A returned nomination is still the nominee's one nomination in the category: it comes back, resubmitted.
+    assert {"submitted", "returned", "approved", "granted"} == lifecycle.LIVE
     assert {"approved", "granted"} == lifecycle.HOLDS_QUOTA
 
 
@@ -141,6 +156,24 @@ def test_votes_only_on_a_submitted_nomination() -> None:
     for status in set(NominationStatus) - {S.SUBMITTED}:
         message = f"the nomination is {status}; votes are cast only on a submitted nomination"
         assert refused(partial(lifecycle.check_vote, status)) == {
+            "status": 409,
+            "type": "about:blank",
+            "detail": message,
+            "errors": [("status", message)],
+        }
+
+
+def test_a_return_and_a_rejection_need_a_reason() -> None:
+    assert {Action.REJECT, Action.RETURN} == lifecycle.NEEDS_REASON
+
+
+def test_achievements_edited_while_submitted_or_returned() -> None:
+    assert {S.SUBMITTED, S.RETURNED} == lifecycle.EDITABLE
+    for status in lifecycle.EDITABLE:
+        lifecycle.check_editable(status)
+    for status in set(NominationStatus) - lifecycle.EDITABLE:
+        message = f"the nomination is {status}; only a submitted or returned nomination can be edited"
+        assert refused(partial(lifecycle.check_editable, status)) == {
             "status": 409,
             "type": "about:blank",
             "detail": message,

@@ -18,7 +18,7 @@ from shared.text import contains_pattern, line, nfc, optional_paragraph
 from ..domain.campaigns import check_dates
 from ..domain.statuses import CampaignStatus
 from . import repository, service
-from .schemas import Campaign, CampaignCreate, Category, CategoryCreate, CategoryPatch
+from .schemas import Campaign, CampaignCreate, CampaignPatch, Category, CategoryCreate, CategoryPatch
 
 MANAGERS = roles(Role.ADMIN, Role.COMMITTEE)
 
@@ -68,6 +68,25 @@ class CampaignController(Controller):
     async def get_campaign(self, campaign_id: uuid.UUID, pool: asyncpg.Pool) -> Campaign:
         """Each category shows its quota, how many places approved or granted nominations hold, and what remains."""
         return await repository.get_campaign(pool, campaign_id)
+
+    @patch(
+        "/{campaign_id:uuid}",
+        guards=[MANAGERS],
+        summary="Change a campaign's name, dates or description (admin, committee)",
+    )
+    async def update_campaign(
+        self, campaign_id: uuid.UUID, data: CampaignPatch, conn: asyncpg.Connection, principal: Principal
+    ) -> Campaign:
+        """Only what is sent changes; null clears a date or the description. 400 when it would end before it starts."""
+        if all(v is msgspec.UNSET for v in (data.name, data.starts_on, data.ends_on, data.description)):
+            raise Invalid(
+                "send a new name, starts_on, ends_on or description", errors=[FieldError("body", "nothing to change")]
+            )
+        if data.name is not msgspec.UNSET:
+            data = msgspec.structs.replace(data, name=line(data.name, "name"))
+        if isinstance(data.description, str):
+            data = msgspec.structs.replace(data, description=optional_paragraph(data.description, "description"))
+        return await service.update_campaign(conn, principal, campaign_id, data)
 
     @post(
         "/{campaign_id:uuid}/close",

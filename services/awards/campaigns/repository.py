@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import asyncpg
 
@@ -117,6 +118,26 @@ async def lock_campaign(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> asy
 
 async def set_campaign_status(conn: asyncpg.Connection, campaign_id: uuid.UUID, status: CampaignStatus) -> None:
     await conn.execute("UPDATE campaigns SET status = $2 WHERE id = $1", campaign_id, status)
+
+
+async def update_campaign(
+    conn: asyncpg.Connection,
+    campaign_id: uuid.UUID,
+    *,
+    name: str,
+    starts_on: date | None,
+    ends_on: date | None,
+    description: str | None,
+) -> None:
+    """Set the campaign's name, dates and description (the whole of them: the service merged the patch)."""
+    await conn.execute(
+        "UPDATE campaigns SET name = $2, starts_on = $3, ends_on = $4, description = $5 WHERE id = $1",
+        campaign_id,
+        name,
+        starts_on,
+        ends_on,
+        description,
+    )
 
 
 async def bump_campaign(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> Campaign:

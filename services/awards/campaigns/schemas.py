@@ -27,6 +27,15 @@ class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
     description: Description | None = None
 
 
+class CampaignPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """What is sent changes; null clears a date or the description (the name cannot be cleared)."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    starts_on: date | None | msgspec.UnsetType = msgspec.UNSET
+    ends_on: date | None | msgspec.UnsetType = msgspec.UNSET
+    description: Description | None | msgspec.UnsetType = msgspec.UNSET
+
+
 class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
     code: Code
     name: Name

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from shared import events
 from shared.auth import Principal
@@ -20,7 +21,7 @@ from ..domain import campaigns as rules
 from ..domain.statuses import CampaignStatus
 from ..publishes import Change
 from . import repository
-from .schemas import Campaign, CampaignCreate, Category, CategoryCreate
+from .schemas import Campaign, CampaignCreate, CampaignPatch, Category, CategoryCreate
 
 
 async def create_campaign(conn: asyncpg.Connection, actor: Principal, data: CampaignCreate) -> Campaign:
@@ -76,6 +77,30 @@ async def set_campaign_status(
         return await _campaign_changed(
             conn, actor, campaign_id, rules.status_action(status), dict(row), from_status=row["status"]
         )
+
+
+async def update_campaign(
+    conn: asyncpg.Connection, actor: Principal, campaign_id: uuid.UUID, patch: CampaignPatch
+) -> Campaign:
+    """Change a campaign's name, dates or description (what `patch` sends; null clears a date or the description)."""
+    async with conn.transaction():
+        row = await repository.lock_campaign(conn, campaign_id)
+
+        def merged(value: Any, column: str) -> Any:
+            return row[column] if value is msgspec.UNSET else value
+
+        starts_on, ends_on = merged(patch.starts_on, "starts_on"), merged(patch.ends_on, "ends_on")
+        # Checked against what the campaign will be: a new end may fall before the start it keeps.
+        rules.check_dates(starts_on, ends_on)
+        await repository.update_campaign(
+            conn,
+            campaign_id,
+            name=merged(patch.name, "name"),
+            starts_on=starts_on,
+            ends_on=ends_on,
+            description=merged(patch.description, "description"),
+        )
+        return await _campaign_changed(conn, actor, campaign_id, "update", dict(row))
 
 
 async def add_category(

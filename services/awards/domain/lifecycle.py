@@ -1,14 +1,17 @@
 """The life of a nomination, as plain rules that know nothing of HTTP or SQL.
 
-    submitted -> approved | rejected | withdrawn
+    submitted -> approved | rejected | withdrawn | returned (by the committee, with a reason)
+    returned  -> submitted (resubmitted by its unit's officer) | withdrawn
     approved  -> granted (by a decision) | rejected (the committee changes its mind)
     granted   -> revoked
 
 A category's quota bounds its approved and granted nominations together:
 approval takes a place, a rejection after approval or a revocation gives it
-back. Submitted, approved and granted nominations are "live": a nominee holds
-at most one live nomination per category. The committee votes on a submitted
-nomination only. A granted nomination is an award; revoked, it stays one,
+back. Submitted, returned, approved and granted nominations are "live": a
+nominee holds at most one live nomination per category (a returned one comes
+back, it is not replaced); a returned nomination holds no place in the quota.
+Its unit's officer edits the achievements while it is submitted or returned.
+The committee votes on a submitted nomination only. A granted nomination is an award; revoked, it stays one,
 out of the public listings.
 """
 
@@ -21,7 +24,10 @@ from shared.errors import Conflict
 
 from .statuses import NominationStatus
 
-LIVE = frozenset({NominationStatus.SUBMITTED, NominationStatus.APPROVED, NominationStatus.GRANTED})
+LIVE = frozenset(
+    {NominationStatus.SUBMITTED, NominationStatus.RETURNED, NominationStatus.APPROVED, NominationStatus.GRANTED}
+)
+EDITABLE = frozenset({NominationStatus.SUBMITTED, NominationStatus.RETURNED})
 HOLDS_QUOTA = frozenset({NominationStatus.APPROVED, NominationStatus.GRANTED})
 AWARDED = frozenset({NominationStatus.GRANTED, NominationStatus.REVOKED})
 
@@ -34,6 +40,8 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     GRANT = "grant"
     REVOKE = "revoke"
+    RETURN = "return"
+    RESUBMIT = "resubmit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +56,14 @@ RULES = {
     Action.REJECT: Rule(
         Action.REJECT, frozenset({NominationStatus.SUBMITTED, NominationStatus.APPROVED}), NominationStatus.REJECTED
     ),
-    Action.WITHDRAW: Rule(Action.WITHDRAW, frozenset({NominationStatus.SUBMITTED}), NominationStatus.WITHDRAWN),
+    Action.WITHDRAW: Rule(Action.WITHDRAW, EDITABLE, NominationStatus.WITHDRAWN),
     Action.GRANT: Rule(Action.GRANT, frozenset({NominationStatus.APPROVED}), NominationStatus.GRANTED),
     Action.REVOKE: Rule(Action.REVOKE, frozenset({NominationStatus.GRANTED}), NominationStatus.REVOKED),
+    Action.RETURN: Rule(Action.RETURN, frozenset({NominationStatus.SUBMITTED}), NominationStatus.RETURNED),
+    Action.RESUBMIT: Rule(Action.RESUBMIT, frozenset({NominationStatus.RETURNED}), NominationStatus.SUBMITTED),
 }
+# The actions that need a reason (the service refuses them without one, 400 on `reason`).
+NEEDS_REASON = frozenset({Action.REJECT, Action.RETURN})
 
 
 def quota_delta(before: str, after: str) -> int:
@@ -87,6 +99,14 @@ def check_vote(status: str) -> None:
     """Votes are cast on a submitted nomination only: after the decision they would change nothing."""
     if status != NominationStatus.SUBMITTED:
         raise Conflict(f"the nomination is {status}; votes are cast only on a submitted nomination", field="status")
+
+
+def check_editable(status: str) -> None:
+    """The achievements are edited while the committee has not decided: submitted or returned (409 after)."""
+    if status not in EDITABLE:
+        raise Conflict(
+            f"the nomination is {status}; only a submitted or returned nomination can be edited", field="status"
+        )
 
 
 def is_award(status: str) -> bool:

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 class NominationStatus(StrEnum):
     SUBMITTED = "submitted"
+    RETURNED = "returned"  # sent back by the committee to be completed, then resubmitted
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"

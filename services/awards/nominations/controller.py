@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 import asyncpg
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import Parameter
 
 from shared.auth import Principal, Role, roles
@@ -17,10 +17,11 @@ from shared.text import contains_pattern
 from ..domain.lifecycle import Action
 from ..domain.statuses import NominationStatus, NomineeKind
 from . import repository, service
-from .schemas import HistoryEntry, Nomination, NominationCreate
+from .schemas import HistoryEntry, Nomination, NominationCreate, NominationUpdate
 
 READERS = roles(Role.ADMIN, Role.COMMITTEE, Role.OFFICER)
 NOMINATORS = roles(Role.OFFICER, Role.ADMIN)
+UNIT_OFFICERS = roles(Role.OFFICER)
 
 
 class NominationController(Controller):
@@ -35,7 +36,7 @@ class NominationController(Controller):
 
         An officer nominates only inside its own subtree. 409 when the campaign is
         closed, the kind does not match, or the nominee already holds a live
-        (submitted, approved or granted) nomination in the category. A unit or
+        (submitted, returned, approved or granted) nomination in the category. A unit or
         person created a moment ago may not have reached this service yet (404).
         """
         return await service.create_nomination(conn, principal, data)
@@ -98,4 +99,29 @@ class NominationController(Controller):
         """Only before the committee approved or rejected it (409 after)."""
         return await service.transition(
             conn, principal, nomination_id, Action.WITHDRAW, scope_unit_id=principal.scope_unit_id
+        )
+
+    @patch(
+        "/{nomination_id:uuid}",
+        guards=[UNIT_OFFICERS],
+        summary="Edit the achievements of a submitted or returned nomination (an officer of its unit)",
+    )
+    async def edit_nomination(
+        self, nomination_id: uuid.UUID, data: NominationUpdate, conn: asyncpg.Connection, principal: Principal
+    ) -> Nomination:
+        """409 once the committee approved or rejected it, or it was withdrawn."""
+        return await service.edit(conn, principal, nomination_id, data)
+
+    @post(
+        "/{nomination_id:uuid}/resubmit",
+        guards=[UNIT_OFFICERS],
+        status_code=200,
+        summary="Send a returned nomination back to the committee (an officer of its unit)",
+    )
+    async def resubmit_nomination(
+        self, nomination_id: uuid.UUID, conn: asyncpg.Connection, principal: Principal
+    ) -> Nomination:
+        """409 unless it is returned; it is then submitted again, and the committee votes on it."""
+        return await service.transition(
+            conn, principal, nomination_id, Action.RESUBMIT, scope_unit_id=principal.scope_unit_id
         )

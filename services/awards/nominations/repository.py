@@ -79,7 +79,7 @@ WITH open_campaign AS (
     INSERT INTO nominations (id, campaign_id, category_id, nominee_kind, nominee_id, nominee_name, unit_id, unit_name,
                              achievements, submitted_by, submitted_by_name, submitting_unit_id)
     SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM open_campaign
-    ON CONFLICT (category_id, nominee_id) WHERE status IN ('submitted', 'approved', 'granted') DO NOTHING
+    ON CONFLICT (category_id, nominee_id) WHERE status IN ('submitted', 'returned', 'approved', 'granted') DO NOTHING
     RETURNING *
 ), audit AS (
     INSERT INTO audit_log (entity, entity_id, action, actor_id, actor_name, actor_role, to_status, after)
@@ -232,6 +232,16 @@ async def move(
         nomination_id,
         status,
         reason,
+    )
+    return await get_nomination(conn, nomination_id)
+
+
+async def set_achievements(conn: asyncpg.Connection, nomination_id: uuid.UUID, achievements: str) -> Nomination:
+    """Replace the nomination's achievements, a new version; its whole new state."""
+    await conn.execute(
+        """UPDATE nominations SET achievements = $2, version = version + 1, updated_at = now() WHERE id = $1""",
+        nomination_id,
+        achievements,
     )
     return await get_nomination(conn, nomination_id)
 

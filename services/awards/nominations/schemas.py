@@ -23,6 +23,12 @@ class NominationCreate(msgspec.Struct, forbid_unknown_fields=True):
     nominee_person_id: uuid.UUID | None = None
 
 
+class NominationUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """What the unit's officer may change while the committee has not decided: the achievements."""
+
+    achievements: Achievements
+
+
 class Tally(msgspec.Struct):
     approve: int
     reject: int
@@ -46,7 +52,7 @@ class Nomination(msgspec.Struct):
     submitted_by_name: str
     submitting_unit_id: uuid.UUID | None
     decision_id: uuid.UUID | None
-    reason: str | None  # of the latest rejection or revocation
+    reason: str | None  # of the latest return, rejection or revocation
     tally: Tally
     created_at: datetime
     updated_at: datetime

@@ -24,7 +24,7 @@ from ..domain.lifecycle import Action
 from ..domain.statuses import NominationStatus
 from ..publishes import Change
 from . import repository
-from .schemas import Nomination, NominationCreate, Tally
+from .schemas import Nomination, NominationCreate, NominationUpdate, Tally
 
 
 async def create_nomination(db: Queryable, actor: Principal, data: NominationCreate) -> Nomination:
@@ -91,12 +91,14 @@ async def transition(
     reason: str | None = None,
     scope_unit_id: uuid.UUID | None = None,
 ) -> Nomination:
-    """Approve, reject, withdraw or revoke one nomination, atomically, with its audit row and event.
+    """Approve, reject, withdraw, return, resubmit or revoke one nomination, atomically, with its audit row and event.
 
     `scope_unit_id`: the acting officer's unit; the nomination must have been
     submitted from it or a unit below it (or be for a nominee there).
     """
     rule = lifecycle.RULES[action]
+    if action in lifecycle.NEEDS_REASON:
+        reason = paragraph(reason or "", "reason")
     async with conn.transaction():
         before = await repository.lock_nomination(conn, nomination_id)
         if scope_unit_id is not None:
@@ -121,4 +123,37 @@ async def transition(
         )
         await publishes.audit(conn, actor, [change])
         await publishes.publish(conn, [(publishes.transition_event(action, after, reason), after.id, after.version)])
+    return after
+
+
+async def edit(
+    conn: asyncpg.Connection, actor: Principal, nomination_id: uuid.UUID, data: NominationUpdate
+) -> Nomination:
+    """Replace the achievements of a submitted or returned nomination of the actor's unit, with its audit row and event.
+
+    The audit row (`edit`) keeps the nomination before and after, so the history
+    shows what the achievements were.
+    """
+    achievements = paragraph(data.achievements, "achievements")
+    async with conn.transaction():
+        before = await repository.lock_nomination(conn, nomination_id)
+        scope = actor.scope_unit_id
+        if scope is not None:
+            owner = access.responsible_unit(before["submitting_unit_id"], before["unit_id"])
+            access.check_acts_for(await repository.unit_within(conn, owner, scope))
+        lifecycle.check_editable(before["status"])
+        after = await repository.set_achievements(conn, nomination_id, achievements)
+        change = Change(
+            "nomination",
+            nomination_id,
+            "edit",
+            from_status=before["status"],
+            to_status=after.status,
+            before=before,
+            after=after,
+        )
+        await publishes.audit(conn, actor, [change])
+        await publishes.publish(
+            conn, [(publishes.nomination_event(events.NominationUpdated, after), after.id, after.version)]
+        )
     return after

@@ -1,4 +1,4 @@
-"""The committee's review over HTTP: votes on a submitted nomination, then its approval or rejection."""
+"""The committee's review over HTTP: votes on a submitted nomination, then its approval, rejection or return."""
 
 from __future__ import annotations
 
@@ -65,3 +65,15 @@ class ReviewController(Controller):
     ) -> Nomination:
         """Rejecting an approved nomination gives its place in the quota back."""
         return await transition(conn, principal, nomination_id, Action.REJECT, reason=paragraph(data.reason, "reason"))
+
+    @post(
+        "/return",
+        guards=[COMMITTEE],
+        status_code=200,
+        summary="Return a submitted nomination to its unit to be completed, with a reason (committee)",
+    )
+    async def return_nomination(
+        self, nomination_id: uuid.UUID, data: ReasonBody, conn: asyncpg.Connection, principal: Principal
+    ) -> Nomination:
+        """The unit's officer edits it and resubmits it; until then the committee does not vote on it."""
+        return await transition(conn, principal, nomination_id, Action.RETURN, reason=paragraph(data.reason, "reason"))
