@@ -87,6 +87,7 @@ PEOPLE_KEEPERS = frozenset({Role.OFFICER, Role.ADMIN})
 
 # The pages and actions each role may use (the services decide the rest, nomination by nomination).
 NOMINATORS = frozenset({Role.OFFICER, Role.ADMIN})  # new nominations, withdrawal
+UNIT_OFFICERS = frozenset({Role.OFFICER})  # edit a submitted or returned nomination's achievements, resubmit it
 REVIEWERS = frozenset({Role.COMMITTEE})  # votes, approval, rejection, decisions
 READERS_OF_REVIEW = frozenset({Role.COMMITTEE, Role.ADMIN})  # the review queue and the decisions, read only for admin
 CAMPAIGN_MANAGERS = frozenset({Role.COMMITTEE, Role.ADMIN})  # create campaigns, add and edit categories, close, reopen
@@ -118,8 +119,8 @@ STATUS_NAMES = {
     "granted": "Đã khen thưởng",
     "revoked": "Đã thu hồi",
 }
-# What the awards service filters on today (`returned` comes with the return-for-completion call, issue 10).
-FILTER_STATUSES = ("submitted", "approved", "rejected", "withdrawn", "granted", "revoked")
+# What the awards service filters nominations on.
+FILTER_STATUSES = ("submitted", "returned", "approved", "rejected", "withdrawn", "granted", "revoked")
 
 ACTION_NAMES = {
     "submit": "Gửi đề nghị",
@@ -131,6 +132,7 @@ ACTION_NAMES = {
     "revoke": "Thu hồi",
     "return": "Trả lại",
     "resubmit": "Gửi lại",
+    "edit": "Sửa thành tích",
     "vote": "Bỏ phiếu",
 }
 

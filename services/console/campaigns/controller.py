@@ -1,9 +1,6 @@
 """Campaigns and their categories: the list (every role reads it), a new campaign, a campaign's page
-with its categories, and the committee's and admin's changes: add a category, edit one (name, form,
-quota), close and reopen the campaign.
-
-The awards service has no call to edit a campaign itself (its name, dates or
-description), so neither has the console.
+with its categories, and the committee's and admin's changes: edit the campaign (name, dates,
+description), add a category, edit one (name, form, quota), close and reopen the campaign.
 
 Round trips: `/campaigns` 1; `/campaigns/new` 1 (the units to pick the
 organizer from); `/campaigns/{id}` 2, one after the other (the campaign
@@ -32,10 +29,12 @@ UNITS_SHOWN = 200
 CAMPAIGN_FIELDS = ("code", "name", "organizer_unit_id", "year", "starts_on", "ends_on", "description")
 CATEGORY_FIELDS = ("code", "name", "nominee_kind", "quota", "form")
 EDIT_FIELDS = ("name", "form", "quota")
+CAMPAIGN_EDIT_FIELDS = ("name", "starts_on", "ends_on", "description")
 NOTICES = {
     "created": "Đã tạo phong trào.",
     "category": "Đã thêm danh hiệu, hình thức.",
     "edited": "Đã lưu danh hiệu, hình thức.",
+    "updated": "Đã lưu thông tin phong trào.",
     "closed": "Đã đóng phong trào: không nhận thêm đề nghị; việc xét duyệt vẫn tiếp tục.",
     "opened": "Đã mở lại phong trào.",
 }
@@ -210,6 +209,7 @@ class CampaignController(Controller):
         error: str | None = None,
         typed: dict[str, str] | None = None,
         edited: dict[str, dict[str, str]] | None = None,
+        campaign_typed: dict[str, str] | None = None,
         status: int = 200,
     ) -> Response[Any]:
         campaign = await api.get("awards", f"/campaigns/{campaign_id}")
@@ -225,9 +225,44 @@ class CampaignController(Controller):
             error=error,
             typed=typed or {"nominee_kind": "individual"},
             edited=edited or {},
+            campaign_typed=campaign_typed or {},
             statuses=domain.CAMPAIGN_STATUS_NAMES,
             can_manage=session.role in domain.CAMPAIGN_MANAGERS,
             idempotency_key=str(uuid.uuid4()),
+        )
+
+    @post("/{campaign_id:uuid}/edit", guards=[MANAGERS])
+    async def edit_campaign(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, campaign_id: uuid.UUID
+    ) -> Response[Any]:
+        """The campaign's name, dates and description, as the form shows them all: an empty date or
+        description clears it."""
+        form = await request.form()
+        typed = {name: text_of(form, name) for name in CAMPAIGN_EDIT_FIELDS}
+        typed["description"] = domain.textarea(typed["description"])
+        errors: dict[str, str] = {}
+        error = None
+        status = 400
+        if not typed["name"].strip():
+            errors["edit_name"] = "Nhập tên phong trào."
+        else:
+            body = {
+                "name": typed["name"],
+                "starts_on": typed["starts_on"] or None,
+                "ends_on": typed["ends_on"] or None,
+                "description": typed["description"] if typed["description"].strip() else None,
+            }
+            try:
+                await api.request("PATCH", "awards", f"/campaigns/{campaign_id}", json=body)
+            except Refused as exc:
+                if exc.status in (401, 404):
+                    raise
+                errors, error = refusal_errors(exc, CAMPAIGN_EDIT_FIELDS, "edit_")
+                status = exc.status
+            else:
+                return see_other(f"/campaigns/{campaign_id}?done=updated")
+        return await self._page(
+            request, api, session, campaign_id, errors=errors, error=error, campaign_typed=typed, status=status
         )
 
     @post("/{campaign_id:uuid}/categories", guards=[MANAGERS])

@@ -1,4 +1,5 @@
-"""The nominations: the list the user may see, a new one, one nomination's page, and its withdrawal.
+"""The nominations: the list the user may see, a new one, one nomination's page, its withdrawal, and
+its unit officer's edit of the achievements (`Lưu`) and resubmission after a return (`Gửi lại`).
 
 Round trips (the services' calls a page makes; `Server-Timing` reports them):
 - `/nominations`, whatever it lists (50 a page): 2, made together: the
@@ -27,6 +28,7 @@ from ..session.guards import allow
 from ..session.service import Session
 
 NOMINATORS = allow(*domain.NOMINATORS)
+UNIT_OFFICERS = allow(*domain.UNIT_OFFICERS)
 CAMPAIGNS_SHOWN = 200
 NOMINEES_SHOWN = 50
 
@@ -44,6 +46,9 @@ NOTICES = {
     "approved": "Đã duyệt đề nghị.",
     "rejected": "Đã ghi nhận: không duyệt đề nghị.",
     "revoked": "Đã thu hồi khen thưởng.",
+    "returned": "Đã trả lại đề nghị để đơn vị bổ sung.",
+    "updated": "Đã lưu thành tích.",
+    "resubmitted": "Đã gửi lại đề nghị.",
 }
 
 
@@ -276,6 +281,52 @@ class NominationController(Controller):
             )
         return see_other(f"/nominations/{nomination_id}?done=withdrawn")
 
+    @post("/{nomination_id:uuid}/edit", guards=[UNIT_OFFICERS])
+    async def edit(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
+    ) -> Response[Any]:
+        achievements = domain.textarea(_text(await request.form(), "achievements"))
+        typed = {"achievements": achievements}
+        if not achievements.strip():
+            return await nomination_page(
+                request,
+                api,
+                session,
+                nomination_id,
+                errors={"achievements": "Nhập thành tích."},
+                typed=typed,
+                status=400,
+            )
+        try:
+            await api.request("PATCH", "awards", f"/nominations/{nomination_id}", json={"achievements": achievements})
+        except Refused as exc:
+            if exc.status in (401, 404):
+                raise
+            return await nomination_page(
+                request,
+                api,
+                session,
+                nomination_id,
+                errors={"achievements": exc.by_field().get("achievements", exc.detail)},
+                typed=typed,
+                status=exc.status,
+            )
+        return see_other(f"/nominations/{nomination_id}?done=updated")
+
+    @post("/{nomination_id:uuid}/resubmit", guards=[UNIT_OFFICERS])
+    async def resubmit(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
+    ) -> Response[Any]:
+        try:
+            await api.post("awards", f"/nominations/{nomination_id}/resubmit")
+        except Refused as exc:
+            if exc.status in (401, 404):
+                raise
+            return await nomination_page(
+                request, api, session, nomination_id, errors={"resubmit": exc.detail}, status=exc.status
+            )
+        return see_other(f"/nominations/{nomination_id}?done=resubmitted")
+
 
 async def nomination_page(
     request: Request[Any, Any, Any],
@@ -304,6 +355,8 @@ async def nomination_page(
     category = next((c for c in campaign.get("categories", []) if str(c["id"]) == str(nomination["category_id"])), None)
     mine = next((v for v in votes if str(v.get("member_id")) == str(session.account_id)), None)
     submitted = nomination["status"] == "submitted"
+    returned = nomination["status"] == "returned"
+    unit_officer = session.role in domain.UNIT_OFFICERS
     return render(
         request,
         "nomination.html",
@@ -317,7 +370,10 @@ async def nomination_page(
         notice=notice,
         errors=errors or {},
         typed=typed or {},
-        can_withdraw=session.role in domain.NOMINATORS and submitted,
+        can_withdraw=session.role in domain.NOMINATORS and (submitted or returned),
+        can_edit=unit_officer and (submitted or returned),
+        can_resubmit=unit_officer and returned,
+        can_return=session.role in domain.REVIEWERS and submitted,
         can_vote=session.role in domain.REVIEWERS and submitted,
         can_approve=session.role in domain.REVIEWERS and submitted,
         can_reject=session.role in domain.REVIEWERS and nomination["status"] in ("submitted", "approved"),

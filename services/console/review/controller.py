@@ -1,9 +1,6 @@
 """The committee's review: the queue of submitted nominations per campaign and category, with each
-category's quota used, and the actions on one nomination (vote, approve, reject).
-
-`Trả lại` (return for completion, with a reason) waits for the awards
-service's `POST /nominations/{id}/return` (issue 10); the page shows no button
-for a call that does not exist.
+category's quota used, and the actions on one nomination (vote, approve, reject, and `Trả lại`:
+return it to its unit to be completed, with a reason; the unit's officer edits and resubmits it).
 
 Round trips: `/review` makes 2, together, whatever it lists: the submitted
 nominations and the campaigns (their categories' quotas and places held).
@@ -227,6 +224,32 @@ class ReviewController(Controller):
         return await self._act(
             request, api, session, nomination_id, "reject", {"reason": reason}, "reason", "rejected", {"reason": reason}
         )
+
+    @post("/nominations/{nomination_id:uuid}/return", guards=[REVIEWERS])
+    async def return_nomination(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
+    ) -> Response[Any]:
+        # The page has two `Lý do` boxes (reject, return): each refusal shows by its own, keeping what was typed.
+        reason = domain.textarea(_text(await request.form(), "reason"))
+        if not reason.strip():
+            return await nomination_page(
+                request, api, session, nomination_id, errors={"return_reason": "Nhập lý do trả lại."}, status=400
+            )
+        try:
+            await api.post("awards", f"/nominations/{nomination_id}/return", {"reason": reason})
+        except Refused as exc:
+            if exc.status in (401, 404):
+                raise
+            return await nomination_page(
+                request,
+                api,
+                session,
+                nomination_id,
+                errors={"return_reason": exc.by_field().get("reason", exc.detail)},
+                typed={"return_reason": reason},
+                status=exc.status,
+            )
+        return see_other(f"/nominations/{nomination_id}?done=returned")
 
     async def _act(
         self,
