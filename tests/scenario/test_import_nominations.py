@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import partial
 from pathlib import Path
 
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tests.scenario.conftest import thidua
-from tests.support import Api, Stack, code
+from tests.support import Api, Stack, code, eventually, in_copy
 
 
-async def campaign_with_categories(admin: Api, organizer_id: str) -> tuple[dict, str, str]:
+async def campaign_with_categories(stack: Stack, admin: Api, organizer_id: str) -> tuple[dict, str, str]:
+    # The organizer was created a moment ago: the awards service learns of it through an event.
+    await eventually(partial(in_copy, stack, "awards", organizer_id))
     resp = await admin.awards.post(
         "/campaigns",
         json={"code": code("C"), "name": "Thi đua yêu nước (thử)", "organizer_unit_id": organizer_id, "year": 2014},
@@ -43,7 +46,7 @@ async def nominations_of(admin: Api, campaign_id: str) -> list[dict]:
 async def test_an_officer_imports_nominations_from_csv(stack: Stack, admin: Api, tmp_path: Path) -> None:
     committee = await admin.unit("Đảng bộ huyện Tuy Phong (thử)", kind="party_committee")
     org = await admin.unit("Đảng bộ xã Phước Thể (thử)", parent_id=committee["id"])
-    campaign, collective, individual = await campaign_with_categories(admin, committee["id"])
+    campaign, collective, individual = await campaign_with_categories(stack, admin, committee["id"])
     officer, password = await admin.account("officer", committee["id"])
     name = "Trần Thị Bích Ngọc"
     path = tmp_path / "de-nghi.csv"
@@ -80,7 +83,7 @@ async def test_an_officer_imports_nominations_from_csv(stack: Stack, admin: Api,
 async def test_nominations_from_xlsx_and_a_bad_row_submits_nothing(stack: Stack, admin: Api, tmp_path: Path) -> None:
     committee = await admin.unit("Đảng bộ huyện Bắc Bình (thử)", kind="party_committee")
     org = await admin.unit("Chi bộ thôn Hải Thủy (thử)", parent_id=committee["id"])
-    campaign, collective, individual = await campaign_with_categories(admin, committee["id"])
+    campaign, collective, individual = await campaign_with_categories(stack, admin, committee["id"])
     book = openpyxl.Workbook()
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook starts with one worksheet
@@ -114,7 +117,7 @@ async def test_an_officer_cannot_import_nominations_for_another_committee(
     own = await admin.unit("Đảng bộ huyện Hàm Tân (thử)", kind="party_committee")
     other = await admin.unit("Đảng bộ huyện Phú Quý (thử)", kind="party_committee")
     foreign = await admin.unit("Chi bộ xã Tam Thanh (thử)", parent_id=other["id"])
-    campaign, collective, individual = await campaign_with_categories(admin, own["id"])
+    campaign, collective, individual = await campaign_with_categories(stack, admin, own["id"])
     officer, password = await admin.account("officer", own["id"])
     path = tmp_path / "de-nghi.csv"
     path.write_text(
