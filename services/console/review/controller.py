@@ -164,26 +164,16 @@ class ReviewController(Controller):
     async def revoke(
         self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
     ) -> Response[Any]:
-        reason = domain.textarea(_text(await request.form(), "reason"))
-        if not reason.strip():
-            return await nomination_page(
-                request, api, session, nomination_id, errors={"revoke_reason": "Nhập lý do thu hồi."}, status=400
-            )
-        try:
-            await api.post("awards", f"/awards/{nomination_id}/revoke", {"reason": reason})
-        except Refused as exc:
-            if exc.status in (401, 404):
-                raise
-            return await nomination_page(
-                request,
-                api,
-                session,
-                nomination_id,
-                errors={"revoke_reason": exc.by_field().get("reason", exc.detail)},
-                typed={"revoke_reason": reason},
-                status=exc.status,
-            )
-        return see_other(f"/nominations/{nomination_id}?done=revoked")
+        return await self._with_reason(
+            request,
+            api,
+            session,
+            nomination_id,
+            f"/awards/{nomination_id}/revoke",
+            "revoke_reason",
+            "Nhập lý do thu hồi.",
+            "revoked",
+        )
 
     @post("/nominations/{nomination_id:uuid}/vote", guards=[REVIEWERS])
     async def vote(
@@ -216,27 +206,50 @@ class ReviewController(Controller):
     async def reject(
         self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
     ) -> Response[Any]:
-        reason = domain.textarea(_text(await request.form(), "reason"))
-        if not reason.strip():
-            return await nomination_page(
-                request, api, session, nomination_id, errors={"reason": "Nhập lý do không duyệt."}, status=400
-            )
-        return await self._act(
-            request, api, session, nomination_id, "reject", {"reason": reason}, "reason", "rejected", {"reason": reason}
+        return await self._with_reason(
+            request,
+            api,
+            session,
+            nomination_id,
+            f"/nominations/{nomination_id}/reject",
+            "reason",
+            "Nhập lý do không duyệt.",
+            "rejected",
         )
 
     @post("/nominations/{nomination_id:uuid}/return", guards=[REVIEWERS])
     async def return_nomination(
         self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
     ) -> Response[Any]:
-        # The page has two `Lý do` boxes (reject, return): each refusal shows by its own, keeping what was typed.
+        return await self._with_reason(
+            request,
+            api,
+            session,
+            nomination_id,
+            f"/nominations/{nomination_id}/return",
+            "return_reason",
+            "Nhập lý do trả lại.",
+            "returned",
+        )
+
+    async def _with_reason(
+        self,
+        request: Request[Any, Any, Any],
+        api: Api,
+        session: Session,
+        nomination_id: uuid.UUID,
+        path: str,
+        box: str,
+        missing: str,
+        done: str,
+    ) -> Response[Any]:
+        """An action that needs a `Lý do` (reject, return, revoke): refused without one, or with the
+        service's reason, by its own box on the page (it has one per action), keeping what was typed."""
         reason = domain.textarea(_text(await request.form(), "reason"))
         if not reason.strip():
-            return await nomination_page(
-                request, api, session, nomination_id, errors={"return_reason": "Nhập lý do trả lại."}, status=400
-            )
+            return await nomination_page(request, api, session, nomination_id, errors={box: missing}, status=400)
         try:
-            await api.post("awards", f"/nominations/{nomination_id}/return", {"reason": reason})
+            await api.post("awards", path, {"reason": reason})
         except Refused as exc:
             if exc.status in (401, 404):
                 raise
@@ -245,11 +258,11 @@ class ReviewController(Controller):
                 api,
                 session,
                 nomination_id,
-                errors={"return_reason": exc.by_field().get("reason", exc.detail)},
-                typed={"return_reason": reason},
+                errors={box: exc.by_field().get("reason", exc.detail)},
+                typed={box: reason},
                 status=exc.status,
             )
-        return see_other(f"/nominations/{nomination_id}?done=returned")
+        return see_other(f"/nominations/{nomination_id}?done={done}")
 
     async def _act(
         self,
@@ -269,8 +282,7 @@ class ReviewController(Controller):
         except Refused as exc:
             if exc.status in (401, 404):
                 raise
-            message = exc.by_field().get("reason", exc.detail) if field == "reason" else exc.detail
             return await nomination_page(
-                request, api, session, nomination_id, errors={field: message}, typed=typed, status=exc.status
+                request, api, session, nomination_id, errors={field: exc.detail}, typed=typed, status=exc.status
             )
         return see_other(f"/nominations/{nomination_id}?done={done}")
