@@ -11,8 +11,9 @@ import pytest
 from playwright.async_api import expect
 
 from tests.awards.helpers import nominate
+from tests.browser import artifact
 
-from .conftest import World, artifact
+from .conftest import World
 from .helpers import ConsoleClient, csrf_of, new_page, sign_in
 
 SECRET_RECORD = "Hoàn thành xuất sắc nhiệm vụ năm 2025"  # what nomination_body writes

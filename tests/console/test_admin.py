@@ -14,9 +14,10 @@ import pytest
 from playwright.async_api import expect
 
 from services.console import domain
+from tests.browser import artifact
 from tests.support import Api, eventually
 
-from .conftest import Account, World, account, artifact
+from .conftest import Account, World, account
 from .helpers import ConsoleClient, new_page, service_calls, sign_in
 
 

@@ -19,9 +19,10 @@ import pytest
 from playwright.async_api import expect
 
 from tests.awards.helpers import approve, category, decide, nominate, person_here
+from tests.browser import artifact
 from tests.support import code, eventually
 
-from .conftest import World, artifact
+from .conftest import World
 from .helpers import ConsoleClient, new_page, service_calls, sign_in
 
 

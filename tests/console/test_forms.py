@@ -9,8 +9,9 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.awards.helpers import approve, decide, nominate
+from tests.browser import artifact
 
-from .conftest import World, artifact
+from .conftest import World
 from .helpers import ConsoleClient, new_page, sign_in
 
 RECORD = "Chủ trì xây dựng 3 công trình thủy lợi nhỏ,\nphục vụ tưới tiêu cho 120 ha lúa."

@@ -21,8 +21,9 @@ import pytest
 from playwright.async_api import expect
 
 from tests.awards.helpers import category, person_here, unit_here
+from tests.browser import artifact
 
-from .conftest import World, artifact
+from .conftest import World
 from .helpers import ConsoleClient, new_page, sign_in
 
 HEADER = ["campaign", "category", "unit_code", "full_name", "position", "achievements"]

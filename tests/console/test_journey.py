@@ -15,7 +15,9 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from .conftest import World, artifact
+from tests.browser import artifact
+
+from .conftest import World
 from .helpers import new_page, sign_in
 
 NOMINEE = "Nguyễn Thị Ánh"

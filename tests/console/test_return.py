@@ -13,8 +13,9 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.awards.helpers import campaign, category, nominate, person_here
+from tests.browser import artifact
 
-from .conftest import World, artifact
+from .conftest import World
 from .helpers import new_page, sign_in
 
 

@@ -5,29 +5,15 @@ saved to test-artifacts/honour-roll.png."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.browser import artifact, chromium
 from tests.events.conftest import Bus, Source, new_source, settle
 from tests.support import Api, Stack
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 FAMILIES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
 GIVEN = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Khánh", "Linh", "Minh", "Ngọc", "Phương", "Quân", "Sơn"]
@@ -35,19 +21,8 @@ GIVEN = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Khánh", "Linh", "
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)"
-        if os.environ.get("THIDUA_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +81,7 @@ async def test_search_without_diacritics_filters_and_pages_without_javascript(
         await page.wait_for_load_state()
         first_page = await page.locator("table.roll tbody .name").all_inner_texts()
         assert len(first_page) == 50 and first_page[:2] == ["Chi đoàn Thôn Đoài", "Đảng bộ xã Đồng Tâm"]
-        await page.screenshot(path=str(_artifact("honour-roll.png")), full_page=False)
+        await page.screenshot(path=str(artifact("honour-roll.png")), full_page=False)
         await page.click("a[rel=next]")
         await page.wait_for_load_state()
         assert parse_qs(urlsplit(page.url).query)["campaign_id"] == [str(roll.campaign_id)]
@@ -137,7 +112,7 @@ async def test_readable_on_a_phone(browser: Any, roll: Source, stack: Stack) -> 
             "getComputedStyle(document.querySelector('table.roll td[data-label=\"Đơn vị\"]'), '::before').content"
         )
         assert "Đơn vị" in label
-        await page.screenshot(path=str(_artifact("honour-roll-phone.png")), full_page=True)
+        await page.screenshot(path=str(artifact("honour-roll-phone.png")), full_page=True)
     finally:
         await context.close()
 
@@ -151,11 +126,6 @@ async def test_a_bad_link_shows_an_explanation(browser: Any, stack: Stack) -> No
         assert "Năm không hợp lệ" in await page.locator("[role=alert]").inner_text()
     finally:
         await context.close()
-
-
-def _artifact(name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS / name
 
 
 async def test_the_empty_answer_says_so(anonymous: Api) -> None:

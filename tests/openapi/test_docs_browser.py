@@ -5,47 +5,22 @@ bearer token and sends it. Screenshots go to test-artifacts/api-docs-*.png."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from tests.browser import artifact, chromium
 from tests.support import Api, Stack
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)"
-        if os.environ.get("THIDUA_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        yield browser
 
 
 @dataclass
@@ -108,7 +83,7 @@ async def test_scalar_renders_the_operations_offline(offline: Offline, stack: St
         await page.get_by_text(summary).first.click()  # the sidebar's entry: Scalar draws the section
         await page.wait_for_function("text => document.body.innerText.includes(text)", arg=example, timeout=10_000)
     await page.wait_for_load_state("networkidle")
-    await page.screenshot(path=str(_artifact("api-docs-scalar.png")))
+    await page.screenshot(path=str(artifact("api-docs-scalar.png")))
     assert offline.outside == []  # no font, proxy, telemetry or CDN request was even tried
     assert offline.broken == [] and offline.errors == []
 
@@ -122,7 +97,7 @@ async def test_swagger_authorizes_and_sends_the_token_offline(offline: Offline, 
     assert (await authorize.inner_text()).strip() == "Authorize"
     summaries = await _summaries(stack.url("units"))
     await page.get_by_text(summaries["POST /units"]).first.wait_for(state="visible")
-    await page.screenshot(path=str(_artifact("api-docs-swagger.png")))
+    await page.screenshot(path=str(artifact("api-docs-swagger.png")))
     # A padlock on the guarded calls only.
     operation = page.locator(".opblock-get", has=page.locator("[data-path='/auth/me']"))
     public = page.locator(".opblock-get", has=page.locator("[data-path='/auth/keys']"))
@@ -161,8 +136,3 @@ async def _summaries(base: str) -> dict[str, str]:
         for method, operation in item.items()
         if isinstance(operation, dict) and "summary" in operation
     }
-
-
-def _artifact(name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS / name
