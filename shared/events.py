@@ -106,6 +106,10 @@ class CategoryState(msgspec.Struct, kw_only=True, frozen=True):
     nominee_kind: str  # "collective" | "individual"
     form: str
     quota: int
+    pass_mark_rule: str | None = None  # "at_least" | "more_than" (of the members entitled to vote) | None
+    pass_mark_percent: int | None = None
+    secret_ballot: bool = False
+    comment_working_days: int = 0  # how long an approved nomination stays on public notice
 
 
 class CampaignState(EventData, kw_only=True, frozen=True):
@@ -148,7 +152,11 @@ class NominationSubmitted(NominationState, tag="awards.nomination.submitted", kw
 
 
 class NominationApproved(NominationState, tag="awards.nomination.approved", kw_only=True, frozen=True):
-    pass
+    """`comment_until`: the last day of its public notice (its category's comment window in working days),
+    None when the category has none."""
+
+    approved_on: date | None = None
+    comment_until: date | None = None
 
 
 class NominationRejected(NominationState, tag="awards.nomination.rejected", kw_only=True, frozen=True):
@@ -218,6 +226,47 @@ class DecisionIssued(EventData, tag="awards.decision.issued", kw_only=True, froz
     award_ids: tuple[uuid.UUID, ...]
 
 
+class AttachmentState(EventData, kw_only=True, frozen=True):
+    """A file of a nomination's dossier: what it is, never its bytes (they stay in the awards service).
+
+    The aggregate is the attachment: version 1 when added, 2 when removed."""
+
+    id: uuid.UUID
+    nomination_id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: uuid.UUID | None = None
+    uploaded_by_name: str = ""
+
+
+class AttachmentAdded(AttachmentState, tag="awards.attachment.added", kw_only=True, frozen=True):
+    pass
+
+
+class AttachmentRemoved(AttachmentState, tag="awards.attachment.removed", kw_only=True, frozen=True):
+    removed_by: uuid.UUID | None = None
+
+
+class ObjectionState(EventData, kw_only=True, frozen=True):
+    """An objection to a nomination on public notice: never the objector's name, contact or words."""
+
+    id: uuid.UUID
+    nomination_id: uuid.UUID
+    status: str  # "open" | "resolved"
+    filed_at: datetime
+    resolved_at: datetime | None = None
+
+
+class ObjectionFiled(ObjectionState, tag="awards.objection.filed", kw_only=True, frozen=True):
+    pass
+
+
+class ObjectionResolved(ObjectionState, tag="awards.objection.resolved", kw_only=True, frozen=True):
+    pass
+
+
 # ---------------------------------------------------------------- events.>
 class CeremonyState(EventData, kw_only=True, frozen=True):
     id: uuid.UUID
@@ -237,6 +286,18 @@ class CeremonyCreated(CeremonyState, tag="events.ceremony.created", kw_only=True
 
 class CeremonyHeld(CeremonyState, tag="events.ceremony.held", kw_only=True, frozen=True):
     pass
+
+
+class ObjectionReceived(EventData, tag="events.objection.received", kw_only=True, frozen=True):
+    """An objection sent by a member of the public from the events service's notice page, for the awards
+    service to file (it owns objections). The EVENTS stream is internal: the contact travels, never shown."""
+
+    id: uuid.UUID
+    nomination_id: uuid.UUID
+    name: str
+    contact: str
+    content: str
+    received_at: datetime
 
 
 AnyEvent = (
@@ -259,6 +320,8 @@ AnyEvent = (
     | AwardGranted
     | AwardRevoked
     | DecisionIssued
+    | AttachmentAdded
+    | AttachmentRemoved
     | CeremonyCreated
     | CeremonyHeld
 )

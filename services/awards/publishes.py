@@ -28,7 +28,7 @@ import msgspec
 from shared import events, outbox
 from shared.auth import Principal
 
-from .campaigns.schemas import Campaign
+from .campaigns.schemas import Campaign, Category
 from .domain.lifecycle import Action
 from .domain.statuses import NominationStatus, NomineeKind
 from .nominations.schemas import Nomination
@@ -49,12 +49,23 @@ def campaign_event(cls: type[events.CampaignState], c: Campaign) -> events.Campa
         ends_on=c.ends_on,
         status=c.status,
         description=c.description,
-        categories=tuple(
-            events.CategoryState(
-                id=k.id, code=k.code, name=k.name, nominee_kind=k.nominee_kind, form=k.form, quota=k.quota
-            )
-            for k in c.categories
-        ),
+        categories=tuple(category_state(k) for k in c.categories),
+    )
+
+
+def category_state(k: Category) -> events.CategoryState:
+    mark = k.pass_mark
+    return events.CategoryState(
+        id=k.id,
+        code=k.code,
+        name=k.name,
+        nominee_kind=k.nominee_kind,
+        form=k.form,
+        quota=k.quota,
+        pass_mark_rule=None if mark is None else "at_least" if mark.at_least_percent is not None else "more_than",
+        pass_mark_percent=None if mark is None else mark.at_least_percent or mark.more_than_percent,
+        secret_ballot=k.secret_ballot,
+        comment_working_days=k.comment_working_days,
     )
 
 

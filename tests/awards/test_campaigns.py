@@ -6,10 +6,12 @@ import unicodedata
 import uuid
 from typing import Any
 
-from tests.support import Api, code
+from shared import events
+from tests.support import Api, Stack, code
 
 from .conftest import World
-from .helpers import assert_problem, campaign, category
+from .helpers import assert_problem, campaign, category, nominate
+from .test_events import read_events
 
 
 async def test_committee_creates_a_campaign_anyone_reads_it(world: World, anonymous: Api) -> None:
@@ -141,3 +143,71 @@ async def test_list_filters_and_pages(world: World, anonymous: Api) -> None:
     assert_problem(await anonymous.awards.get("/campaigns", params={"limit": 0}), 400)
     closed = (await anonymous.awards.get("/campaigns", params={"status": "closed", "year": year})).json()
     assert closed["items"] == []
+
+
+async def test_how_a_category_is_decided_is_set_at_creation_and_by_patch(
+    world: World, anonymous: Api, stack: Stack
+) -> None:
+    c = await campaign(world.committee, world.province["id"])
+    plain = await category(world.committee, c["id"])
+    assert (plain["pass_mark"], plain["secret_ballot"], plain["comment_working_days"]) == (None, False, 0)
+    k = await category(
+        world.committee,
+        c["id"],
+        "individual",
+        pass_mark={"at_least_percent": 90},
+        secret_ballot=True,
+        comment_working_days=10,
+    )
+    assert (k["pass_mark"], k["secret_ballot"], k["comment_working_days"]) == ({"at_least_percent": 90}, True, 10)
+    url = f"/campaigns/{c['id']}/categories"
+    base = {"code": "X1", "name": "Cá nhân", "nominee_kind": "individual", "quota": 1, "form": "Bằng khen"}
+    for bad, field in (
+        ({"pass_mark": {}}, "pass_mark"),
+        ({"pass_mark": {"at_least_percent": 90, "more_than_percent": 50}}, "pass_mark"),
+        ({"pass_mark": {"more_than_percent": 100}}, "pass_mark.more_than_percent"),
+        ({"pass_mark": {"at_least_percent": 0}}, "pass_mark.at_least_percent"),
+        ({"pass_mark": {"at_least_percent": 101}}, "pass_mark.at_least_percent"),
+        ({"pass_mark": {"half": 1}}, "pass_mark"),
+        ({"comment_working_days": -1}, "comment_working_days"),
+        ({"comment_working_days": 61}, "comment_working_days"),
+        ({"secret_ballot": "yes"}, "secret_ballot"),
+    ):
+        assert_problem(await world.committee.awards.post(url, json={**base, **bad}), 400, field)
+    listed = (await anonymous.awards.get(f"/campaigns/{c['id']}")).json()["categories"]
+    assert [x["id"] for x in listed] == [plain["id"], k["id"]]  # nothing half-written
+    assert listed[1]["pass_mark"] == {"at_least_percent": 90}
+    # PATCH changes any field; null removes the pass mark.
+    kurl = f"{url}/{plain['id']}"
+    patched = await world.committee.awards.patch(
+        kurl,
+        json={"pass_mark": {"more_than_percent": 50}, "comment_working_days": 5, "code": "TT-1", "form": "Giấy khen"},
+    )
+    assert patched.status_code == 200, patched.text
+    p = patched.json()
+    assert (p["pass_mark"], p["comment_working_days"], p["code"], p["form"]) == (
+        {"more_than_percent": 50},
+        5,
+        "TT-1",
+        "Giấy khen",
+    )
+    assert (await world.committee.awards.patch(kurl, json={"pass_mark": None})).json()["pass_mark"] is None
+    assert_problem(await world.committee.awards.patch(kurl, json={"code": k["code"]}), 409, "code")
+    assert_problem(await world.officer_a.awards.patch(kurl, json={"secret_ballot": True}), 403)
+    # Once nominated, a category keeps its kind; once voted on, the secrecy of its ballot.
+    n = await nominate(world.officer_a, plain["id"], unit_id=world.commune_a["id"])
+    assert_problem(await world.committee.awards.patch(kurl, json={"nominee_kind": "individual"}), 409, "nominee_kind")
+    assert (await world.committee.awards.patch(kurl, json={"secret_ballot": True})).status_code == 200
+    assert (await world.committee.awards.patch(kurl, json={"secret_ballot": False})).status_code == 200
+    vote = await world.committee.awards.post(f"/nominations/{n['id']}/votes", json={"approve": True})
+    assert vote.status_code in (200, 201), vote.text
+    assert_problem(await world.committee.awards.patch(kurl, json={"secret_ballot": True}), 409, "secret_ballot")
+    # The campaign's newest event carries each category's rules to the other services.
+    got = await read_events(stack, "awards.campaign.>", {c["id"]})
+    newest = max((env for env, _ in got), key=lambda env: env.version)
+    assert isinstance(newest.data, events.CampaignState)
+    rules = {
+        (x.code, x.pass_mark_rule, x.pass_mark_percent, x.secret_ballot, x.comment_working_days)
+        for x in newest.data.categories
+    }
+    assert rules == {("TT-1", None, None, False, 5), (k["code"], "at_least", 90, True, 10)}

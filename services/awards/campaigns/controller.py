@@ -115,16 +115,17 @@ class CampaignController(Controller):
     async def add_category(
         self, campaign_id: uuid.UUID, data: CategoryCreate, conn: asyncpg.Connection, principal: Principal
     ) -> Category:
-        """`nominee_kind`: `collective` (a unit) or `individual` (a person); `form`: e.g. "Bằng khen", "Giấy khen"."""
-        data = msgspec.structs.replace(
-            data, code=data.code.strip(), name=line(data.name, "name"), form=line(data.form, "form")
-        )
+        """`nominee_kind`: `collective` (a unit) or `individual` (a person); `form`: e.g. "Bằng khen", "Giấy khen".
+
+        `pass_mark` (`{"at_least_percent": p}` or `{"more_than_percent": p}`, counted on the council's members
+        entitled to vote), `secret_ballot` and `comment_working_days` say how the category is decided.
+        """
         return await service.add_category(conn, principal, campaign_id, data)
 
     @patch(
         "/{campaign_id:uuid}/categories/{category_id:uuid}",
         guards=[MANAGERS],
-        summary="Rename a category, change its form or quota (admin, committee)",
+        summary="Change any field of a category (admin, committee)",
     )
     async def update_category(
         self,
@@ -134,15 +135,6 @@ class CampaignController(Controller):
         conn: asyncpg.Connection,
         principal: Principal,
     ) -> Category:
-        """The quota cannot fall below the places already held (409)."""
-        if data.name is msgspec.UNSET and data.form is msgspec.UNSET and data.quota is msgspec.UNSET:
-            raise Invalid("send a new name, form or quota", errors=[FieldError("body", "nothing to change")])
-        return await service.update_category(
-            conn,
-            principal,
-            campaign_id,
-            category_id,
-            name=line(data.name, "name") if data.name is not msgspec.UNSET else None,
-            form=line(data.form, "form") if data.form is not msgspec.UNSET else None,
-            quota=data.quota if data.quota is not msgspec.UNSET else None,
-        )
+        """Any field; the quota cannot fall below the places already held, and a category in use keeps its nominee
+        kind and whether its ballot is secret (409)."""
+        return await service.update_category(conn, principal, campaign_id, category_id, data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -11,12 +12,20 @@ from shared.db import Queryable
 from shared.errors import Conflict, NotFound
 
 from ..domain.statuses import CampaignStatus
-from .schemas import Campaign, CampaignCreate, Category, CategoryCreate
+from .schemas import Campaign, CampaignCreate, Category, PassMark
 
 CAMPAIGN_COLUMNS = (
     "id, code, name, organizer_unit_id, year, starts_on, ends_on, description, status, version, created_at, updated_at"
 )
-CATEGORY_COLUMNS = "id, campaign_id, code, name, nominee_kind, form, quota, held, quota - held AS remaining, created_at"
+CATEGORY_COLUMNS = (
+    "id, campaign_id, code, name, nominee_kind, form, quota, held, quota - held AS remaining, "
+    "pass_mark_rule, pass_mark_percent, secret_ballot, comment_working_days, created_at"
+)
+# What PATCH may set, by column (the service has checked and merged the values).
+CATEGORY_EDITABLE = frozenset(
+    {"code", "name", "nominee_kind", "form", "quota", "pass_mark_rule", "pass_mark_percent", "secret_ballot"}
+    | {"comment_working_days"}
+)
 
 
 async def unit_exists(db: Queryable, unit_id: uuid.UUID) -> bool:
@@ -24,8 +33,18 @@ async def unit_exists(db: Queryable, unit_id: uuid.UUID) -> bool:
     return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM units WHERE id = $1)", unit_id))
 
 
+def pass_mark(rule: str | None, percent: int | None) -> PassMark | None:
+    if rule == "at_least":
+        return PassMark(at_least_percent=percent)
+    if rule == "more_than":
+        return PassMark(more_than_percent=percent)
+    return None
+
+
 def category(row: asyncpg.Record) -> Category:
-    return Category(**dict(row))
+    fields = dict(row)
+    mark = pass_mark(fields.pop("pass_mark_rule"), fields.pop("pass_mark_percent"))
+    return Category(**fields, pass_mark=mark)
 
 
 def campaign(row: asyncpg.Record, categories: list[Category]) -> Campaign:
@@ -146,21 +165,20 @@ async def bump_campaign(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> Cam
     return await get_campaign(conn, campaign_id)
 
 
-async def insert_category(conn: asyncpg.Connection, campaign_id: uuid.UUID, data: CategoryCreate) -> Category:
+async def insert_category(conn: asyncpg.Connection, campaign_id: uuid.UUID, values: dict[str, Any]) -> Category:
+    """`values`: the category's columns, checked (see CATEGORY_EDITABLE)."""
+    columns = sorted(values)
     try:
         row = await conn.fetchrow(
-            f"""INSERT INTO categories (id, campaign_id, code, name, nominee_kind, form, quota)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CATEGORY_COLUMNS}""",
+            f"""INSERT INTO categories (id, campaign_id, {", ".join(columns)})
+                VALUES ($1, $2, {", ".join(f"${i}" for i in range(3, len(columns) + 3))})
+                RETURNING {CATEGORY_COLUMNS}""",
             uuid.uuid4(),
             campaign_id,
-            data.code,
-            data.name,
-            data.nominee_kind,
-            data.form,
-            data.quota,
+            *(values[c] for c in columns),
         )
     except asyncpg.UniqueViolationError as exc:
-        raise Conflict(f"the campaign already has a category with code {data.code!r}", field="code") from exc
+        raise Conflict(f"the campaign already has a category with code {values['code']!r}", field="code") from exc
     return category(row)
 
 
@@ -175,16 +193,28 @@ async def lock_category(conn: asyncpg.Connection, campaign_id: uuid.UUID, catego
     return row
 
 
-async def update_category(
-    conn: asyncpg.Connection, category_id: uuid.UUID, *, name: str | None, form: str | None, quota: int | None
-) -> Category:
-    """Set what is given; None leaves a column as it is."""
-    row = await conn.fetchrow(
-        f"""UPDATE categories SET name = COALESCE($2, name), form = COALESCE($3, form), quota = COALESCE($4, quota)
-            WHERE id = $1 RETURNING {CATEGORY_COLUMNS}""",
-        category_id,
-        name,
-        form,
-        quota,
-    )
+async def update_category(conn: asyncpg.Connection, category_id: uuid.UUID, changes: dict[str, Any]) -> Category:
+    """Set the columns in `changes` (a subset of CATEGORY_EDITABLE); the others stay as they are."""
+    columns = sorted(changes)
+    assert CATEGORY_EDITABLE.issuperset(columns), columns
+    try:
+        row = await conn.fetchrow(
+            f"""UPDATE categories SET {", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=2))}
+                WHERE id = $1 RETURNING {CATEGORY_COLUMNS}""",
+            category_id,
+            *(changes[c] for c in columns),
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"the campaign already has a category with code {changes['code']!r}", field="code") from exc
     return category(row)
+
+
+async def category_use(db: Queryable, category_id: uuid.UUID) -> tuple[int, int]:
+    """How many nominations the category has, and how many ballots its members have cast on them."""
+    row = await db.fetchrow(
+        """SELECT (SELECT count(*) FROM nominations WHERE category_id = $1) AS nominations,
+                  (SELECT count(*) FROM votes v JOIN nominations n ON n.id = v.nomination_id
+                   WHERE n.category_id = $1) AS ballots""",
+        category_id,
+    )
+    return int(row["nominations"]), int(row["ballots"])

@@ -15,6 +15,18 @@ Form = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=LINE)]
 Description = Annotated[str, msgspec.Meta(max_length=5000, pattern=TEXT)]
 Year = Annotated[int, msgspec.Meta(ge=1945, le=2100)]
 Quota = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+Percent = Annotated[int, msgspec.Meta(ge=1, le=100)]
+WorkingDays = Annotated[int, msgspec.Meta(ge=0, le=60)]
+
+
+class PassMark(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """How many of the council's members entitled to vote must say yes: exactly one of the two is set.
+
+    `{"at_least_percent": 90}`: yes >= 90% of them; `{"more_than_percent": 50}`: yes > 50% of them.
+    """
+
+    at_least_percent: Percent | None = None
+    more_than_percent: Percent | None = None
 
 
 class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -42,12 +54,22 @@ class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
     nominee_kind: NomineeKind
     quota: Quota
     form: Form
+    pass_mark: PassMark | None = None  # null: the members' votes advise the committee, they do not bind it
+    secret_ballot: bool = False
+    comment_working_days: WorkingDays = 0  # 0: no public notice before a decision
 
 
 class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """What is sent changes; `pass_mark: null` removes the pass mark."""
+
+    code: Code | msgspec.UnsetType = msgspec.UNSET
     name: Name | msgspec.UnsetType = msgspec.UNSET
+    nominee_kind: NomineeKind | msgspec.UnsetType = msgspec.UNSET
     quota: Quota | msgspec.UnsetType = msgspec.UNSET
     form: Form | msgspec.UnsetType = msgspec.UNSET
+    pass_mark: PassMark | None | msgspec.UnsetType = msgspec.UNSET
+    secret_ballot: bool | msgspec.UnsetType = msgspec.UNSET
+    comment_working_days: WorkingDays | msgspec.UnsetType = msgspec.UNSET
 
 
 class Category(msgspec.Struct):
@@ -60,6 +82,9 @@ class Category(msgspec.Struct):
     quota: int
     held: int  # approved or granted nominations, which the quota bounds
     remaining: int
+    pass_mark: PassMark | None
+    secret_ballot: bool
+    comment_working_days: int
     created_at: datetime
 
 

@@ -15,13 +15,15 @@ import msgspec
 
 from shared import events
 from shared.auth import Principal
+from shared.errors import FieldError, Invalid
+from shared.text import line
 
 from .. import publishes
 from ..domain import campaigns as rules
 from ..domain.statuses import CampaignStatus
 from ..publishes import Change
 from . import repository
-from .schemas import Campaign, CampaignCreate, CampaignPatch, Category, CategoryCreate
+from .schemas import Campaign, CampaignCreate, CampaignPatch, Category, CategoryCreate, CategoryPatch, PassMark
 
 
 async def create_campaign(conn: asyncpg.Connection, actor: Principal, data: CampaignCreate) -> Campaign:
@@ -103,30 +105,76 @@ async def update_campaign(
         return await _campaign_changed(conn, actor, campaign_id, "update", dict(row))
 
 
+def _pass_mark_columns(mark: PassMark | None) -> dict[str, Any]:
+    rule, percent = rules.pass_mark_columns(mark.at_least_percent, mark.more_than_percent) if mark else (None, None)
+    return {"pass_mark_rule": rule, "pass_mark_percent": percent}
+
+
+def category_values(data: CategoryCreate) -> dict[str, Any]:
+    """A new category's columns, text normalised (NFC, one line)."""
+    return {
+        "code": data.code.strip(),
+        "name": line(data.name, "name"),
+        "nominee_kind": data.nominee_kind,
+        "form": line(data.form, "form"),
+        "quota": data.quota,
+        "secret_ballot": data.secret_ballot,
+        "comment_working_days": data.comment_working_days,
+        **_pass_mark_columns(data.pass_mark),
+    }
+
+
+def category_changes(patch: CategoryPatch) -> dict[str, Any]:
+    """The columns a PATCH sets (400 when it sets none)."""
+    changes: dict[str, Any] = {
+        field: getattr(patch, field)
+        for field in ("code", "nominee_kind", "quota", "secret_ballot", "comment_working_days")
+        if getattr(patch, field) is not msgspec.UNSET
+    }
+    if isinstance(patch.code, str):
+        changes["code"] = patch.code.strip()
+    if patch.name is not msgspec.UNSET:
+        changes["name"] = line(patch.name, "name")
+    if patch.form is not msgspec.UNSET:
+        changes["form"] = line(patch.form, "form")
+    if patch.pass_mark is not msgspec.UNSET:
+        changes.update(_pass_mark_columns(patch.pass_mark))
+    if not changes:
+        raise Invalid(
+            "send at least one field of the category to change", errors=[FieldError("body", "nothing to change")]
+        )
+    return changes
+
+
 async def add_category(
     conn: asyncpg.Connection, actor: Principal, campaign_id: uuid.UUID, data: CategoryCreate
 ) -> Category:
+    values = category_values(data)
     async with conn.transaction():
         await repository.lock_campaign(conn, campaign_id)
-        category = await repository.insert_category(conn, campaign_id, data)
+        category = await repository.insert_category(conn, campaign_id, values)
         await _campaign_changed(conn, actor, campaign_id, "add_category", None)
     return category
 
 
 async def update_category(
-    conn: asyncpg.Connection,
-    actor: Principal,
-    campaign_id: uuid.UUID,
-    category_id: uuid.UUID,
-    *,
-    name: str | None,
-    form: str | None,
-    quota: int | None,
+    conn: asyncpg.Connection, actor: Principal, campaign_id: uuid.UUID, category_id: uuid.UUID, patch: CategoryPatch
 ) -> Category:
+    """Change what `patch` sends; the quota never falls below the places held, and a category in use keeps its kind
+    and the secrecy of its ballot (409)."""
+    changes = category_changes(patch)
     async with conn.transaction():
         await repository.lock_campaign(conn, campaign_id)
         before = await repository.lock_category(conn, campaign_id, category_id)
-        rules.check_quota(quota, before["held"])
-        category = await repository.update_category(conn, category_id, name=name, form=form, quota=quota)
+        rules.check_quota(changes.get("quota"), before["held"])
+        nominations, ballots = await repository.category_use(conn, category_id)
+        rules.check_category_change(
+            {c for c, v in changes.items() if v != before[c]},
+            nominations=nominations,
+            ballots=ballots,
+            secret_ballot_before=before["secret_ballot"],
+            secret_ballot_after=changes.get("secret_ballot", before["secret_ballot"]),
+        )
+        category = await repository.update_category(conn, category_id, changes)
         await _campaign_changed(conn, actor, campaign_id, "update_category", before)
     return category
