@@ -267,6 +267,26 @@ class ObjectionResolved(ObjectionState, tag="awards.objection.resolved", kw_only
     pass
 
 
+class CouncilSet(EventData, tag="awards.council.set", kw_only=True, frozen=True):
+    """A campaign's council (the committee accounts that vote on its nominations); none when empty."""
+
+    campaign_id: uuid.UUID
+    member_account_ids: tuple[uuid.UUID, ...] = ()
+    member_usernames: tuple[str, ...] = ()  # in the order of member_account_ids
+
+
+class MemberRecused(EventData, tag="awards.council.recused", kw_only=True, frozen=True):
+    """A council member does not take part in the vote on a nomination, and why (a recusal is not secret)."""
+
+    nomination_id: uuid.UUID
+    campaign_id: uuid.UUID
+    category_id: uuid.UUID
+    account_id: uuid.UUID
+    username: str
+    reason: str = ""
+    recused_at: datetime | None = None
+
+
 # ---------------------------------------------------------------- events.>
 class CeremonyState(EventData, kw_only=True, frozen=True):
     id: uuid.UUID
@@ -322,8 +342,13 @@ AnyEvent = (
     | DecisionIssued
     | AttachmentAdded
     | AttachmentRemoved
+    | ObjectionFiled
+    | ObjectionResolved
+    | CouncilSet
+    | MemberRecused
     | CeremonyCreated
     | CeremonyHeld
+    | ObjectionReceived
 )
 
 

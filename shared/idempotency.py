@@ -32,7 +32,7 @@ from litestar.types import (
 
 from shared import auth
 from shared.problems import Problem
-from shared.settings import MAX_BODY_BYTES
+from shared.settings import MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES
 from shared.state import service_state
 
 HEADER = b"idempotency-key"
@@ -59,7 +59,7 @@ class IdempotencyMiddleware:
     async def _idempotent(self, scope: HTTPScope, receive: Receive, send: Send, key: str) -> None:
         if not key or len(key) > MAX_KEY:
             raise Problem(400, f"Idempotency-Key must be 1 to {MAX_KEY} characters")
-        body, messages = await _read_body(receive, _declared_length(scope))
+        body, messages = await _read_body(receive, _declared_length(scope), _body_bound(scope))
         connection: ASGIConnection = ASGIConnection(scope)
         principal = await auth.principal_of(connection)
         who = str(principal.account_id) if principal else "anonymous"
@@ -150,9 +150,18 @@ def _declared_length(scope: Scope) -> int | None:
         raise Problem(400, "the Content-Length header is not a number") from None
 
 
-async def _read_body(receive: Receive, declared: int | None) -> tuple[bytes, list[ReceiveMessage]]:
+def _body_bound(scope: Scope) -> int:
+    """The most this middleware reads: an upload (multipart) may be as large as the largest upload a route
+    takes; the route's own `request_max_body_size` then bounds it again, exactly."""
+    content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+    if content_type.lower().startswith(b"multipart/form-data"):
+        return MAX_UPLOAD_BODY_BYTES
+    return MAX_BODY_BYTES
+
+
+async def _read_body(receive: Receive, declared: int | None, bound: int) -> tuple[bytes, list[ReceiveMessage]]:
     # A body announced too large is refused before a byte of it is awaited.
-    if declared is not None and declared > MAX_BODY_BYTES:
+    if declared is not None and declared > bound:
         raise Problem(413, "the request body is too large")
     parts: list[bytes] = []
     size = 0
@@ -163,7 +172,7 @@ async def _read_body(receive: Receive, declared: int | None) -> tuple[bytes, lis
             raise Problem(400, "the request ended early")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > bound:
             raise Problem(413, "the request body is too large")
         parts.append(chunk)
         more = message.get("more_body", False)

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # larger bodies get 413
+# The largest upload a route takes (its own `request_max_body_size`): a dossier's file of 20 MiB with its
+# multipart headers (services/awards/attachments). The Idempotency-Key middleware reads multipart bodies up to it.
+MAX_UPLOAD_BODY_BYTES = 21 * 1024 * 1024
 DEFAULT_UNITS_URL = "http://127.0.0.1:8101"
 DEFAULT_AWARDS_URL = "http://127.0.0.1:8102"
 DEFAULT_EVENTS_URL = "http://127.0.0.1:8103"

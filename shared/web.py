@@ -56,6 +56,7 @@ from shared.pagination import provide_page_query
 from shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, Problem, problem_response
 from shared.settings import MAX_BODY_BYTES, Settings
 from shared.state import STATE_KEY, ServiceState, service_state
+from shared.uploads import DrainRefusedUpload
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +355,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         lifespan=[lifespan],
         on_startup=[document_problems, document_security],
         exception_handlers=dict(spec.exception_handlers),
-        middleware=[IdempotencyMiddleware],
+        # First: an upload refused before its end is still answered (shared/uploads.py).
+        middleware=[DrainRefusedUpload, IdempotencyMiddleware],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
             "pool": Provide(provide_pool, sync_to_thread=False),

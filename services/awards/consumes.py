@@ -1,4 +1,4 @@
-"""What the awards service consumes: units' events, to keep local copies of the unit tree and of people.
+"""What the awards service consumes: units' events, to keep local copies of the unit tree, people and accounts.
 
 With the copies a nomination is checked without a call to the units service.
 Each event carries its aggregate's version; an older one than the copy holds
@@ -11,6 +11,9 @@ import asyncpg
 
 from shared import account_blocks, events, unit_copy
 from shared.consumer import Subscription
+
+from .council import repository as council
+from .notices import service as notices
 
 
 async def on_unit(conn: asyncpg.Connection, env: events.Envelope) -> None:
@@ -41,6 +44,22 @@ async def apply_person(conn: asyncpg.Connection, person: events.PersonState, ver
     )
 
 
+async def on_account(conn: asyncpg.Connection, env: events.Envelope) -> None:
+    """Disabled accounts (shared/account_blocks.py), and the copy of accounts the council is made of."""
+    await account_blocks.on_account(conn, env)
+    if isinstance(env.data, events.AccountState):
+        a = env.data
+        await council.apply_account(
+            conn,
+            account_id=a.id,
+            username=a.username,
+            display_name=a.display_name,
+            role=a.role,
+            unit_id=a.unit_id,
+            version=env.version,
+        )
+
+
 UNITS = Subscription(
     durable="awards-units",
     stream=events.UNITS_STREAM,
@@ -50,8 +69,24 @@ UNITS = Subscription(
         events.UnitMoved: on_unit,
         events.PersonCreated: on_person,
         events.PersonUpdated: on_person,
-        # Disabled accounts, whose tokens every service refuses (shared/account_blocks.py).
-        events.AccountCreated: account_blocks.on_account,
-        events.AccountUpdated: account_blocks.on_account,
+        # Disabled accounts, whose tokens every service refuses (shared/account_blocks.py), and the
+        # copy of accounts (the council's members and their names).
+        events.AccountCreated: on_account,
+        events.AccountUpdated: on_account,
     },
+)
+
+
+async def on_objection(conn: asyncpg.Connection, env: events.Envelope) -> None:
+    """An objection the public sent from the events service's notice page: filed here, once (its id)."""
+    if isinstance(env.data, events.ObjectionReceived):
+        await notices.file_received(conn, env.data)
+
+
+# The events service's stream: objections from its public notice page. The service provisions the streams its
+# subscriptions read at start (shared/messaging.py), so EVENTS exists whichever service starts first.
+EVENTS = Subscription(
+    durable="awards-events",
+    stream=events.EVENTS_STREAM,
+    handlers={events.ObjectionReceived: on_objection},
 )

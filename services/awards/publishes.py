@@ -28,10 +28,13 @@ import msgspec
 from shared import events, outbox
 from shared.auth import Principal
 
+from .attachments.schemas import Attachment
 from .campaigns.schemas import Campaign, Category
 from .domain.lifecycle import Action
+from .domain.notice import Window
 from .domain.statuses import NominationStatus, NomineeKind
 from .nominations.schemas import Nomination
+from .notices.schemas import Objection
 
 PRODUCER = "awards"
 CHANNEL = outbox.channel(PRODUCER)
@@ -69,6 +72,29 @@ def category_state(k: Category) -> events.CategoryState:
     )
 
 
+def attachment_event(cls: type[events.AttachmentState], a: Attachment, **extra: Any) -> events.AttachmentState:
+    """A file added to or removed from a dossier: what it is, never its bytes."""
+    return cls(
+        id=a.id,
+        nomination_id=a.nomination_id,
+        filename=a.filename,
+        content_type=a.content_type,
+        size=a.size,
+        sha256=a.sha256,
+        uploaded_by=a.uploaded_by,
+        uploaded_by_name=a.uploaded_by_name,
+        **extra,
+    )
+
+
+def objection_item(o: Objection) -> tuple[events.ObjectionState, uuid.UUID, int]:
+    """An objection's event, aggregate and version (1 filed, 2 resolved): never its author's name, contact or words."""
+    resolved = o.status == "resolved"
+    cls = events.ObjectionResolved if resolved else events.ObjectionFiled
+    state = cls(id=o.id, nomination_id=o.nomination_id, status=o.status, filed_at=o.filed_at, resolved_at=o.resolved_at)
+    return state, o.id, 2 if resolved else 1
+
+
 def nomination_event(cls: type[events.NominationState], n: Nomination, **extra: Any) -> events.NominationState:
     return cls(
         id=n.id,
@@ -86,11 +112,19 @@ def nomination_event(cls: type[events.NominationState], n: Nomination, **extra: 
     )
 
 
-def transition_event(action: Action, after: Nomination, reason: str | None) -> events.EventData:
-    """The event of a nomination's move by `action` (a grant is announced by its decision, as an award)."""
+def transition_event(
+    action: Action, after: Nomination, reason: str | None, *, window: Window | None = None
+) -> events.EventData:
+    """The event of a nomination's move by `action` (a grant is announced by its decision, as an award);
+    an approval carries its day and its public notice's last day (`window`)."""
     match action:
         case Action.APPROVE:
-            return nomination_event(events.NominationApproved, after)
+            return nomination_event(
+                events.NominationApproved,
+                after,
+                approved_on=window.approved_on if window else None,
+                comment_until=window.comment_until if window else None,
+            )
         case Action.REJECT:
             return nomination_event(events.NominationRejected, after, reason=reason or "")
         case Action.WITHDRAW:

@@ -9,10 +9,13 @@ from shared.db import Migrations
 from shared.web import ServiceSpec
 
 from . import consumes, snapshot
+from .attachments.controller import AttachmentController
 from .awards.controller import AwardController
 from .campaigns.controller import CampaignController
+from .council.controller import CouncilController
 from .decisions.controller import DecisionController
 from .nominations.controller import NominationController
+from .notices.controller import NoticeController
 from .review.controller import ReviewController
 
 SERVICE = ServiceSpec(
@@ -23,11 +26,20 @@ SERVICE = ServiceSpec(
         "Emulation campaigns, nominations, the committee's review, decisions and awards. "
         "An award is a granted nomination: its award_id is the nomination's id."
     ),
-    controllers=[CampaignController, NominationController, ReviewController, DecisionController, AwardController],
+    controllers=[
+        CampaignController,
+        NominationController,
+        ReviewController,
+        DecisionController,
+        AwardController,
+        AttachmentController,
+        CouncilController,
+        NoticeController,
+    ],
     migrations=Migrations(
         "awards", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy", "account_blocks")
     ),
     publishes=events.AWARDS_STREAM,
-    subscriptions=[consumes.UNITS],
+    subscriptions=[consumes.UNITS, consumes.EVENTS],
     snapshot=snapshot.snapshot,
 )

@@ -15,8 +15,9 @@ session is over (signed out elsewhere, or the account was locked).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +146,46 @@ class Api:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self.request("POST", service, path, json=body, headers=headers)
 
+    async def upload(
+        self, service: str, path: str, field: str, filename: str, content: bytes, content_type: str | None = None
+    ) -> Any:
+        """POST one file as `multipart/form-data` in `field`; the service's JSON answer (or its refusal)."""
+        file = (filename, content, content_type or "application/octet-stream")
+        return await self.request("POST", service, path, files={field: file})
+
+    @contextlib.asynccontextmanager
+    async def download(
+        self, service: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """A GET whose answer is bytes, not JSON: the open response (a 2xx or 304), to stream its body
+        (`aiter_bytes`) to the browser; a 4xx is `Refused`, as for every call. Closed on leaving."""
+        sent = dict(headers or {})
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        started = time.perf_counter()
+        try:
+            resp = await self.http.send(
+                self.http.build_request("GET", self.urls[service] + path, headers=sent), stream=True
+            )
+        except httpx.HTTPError as exc:
+            raise Unavailable(service, type(exc).__name__) from exc
+        finally:
+            self.calls.count += 1
+            self.calls.seconds += time.perf_counter() - started
+            self.calls.paths.append(f"GET {service}{path}")
+        try:
+            if resp.status_code >= 500:
+                raise Unavailable(service, f"HTTP {resp.status_code}")
+            if resp.status_code >= 400:
+                await resp.aread()
+                refusal = _refusal(service, resp, with_token=self.token is not None)
+                if isinstance(refusal, TokenRefused) and self.on_token_refused is not None:
+                    await self.on_token_refused()
+                raise refusal
+            yield resp
+        finally:
+            await resp.aclose()
+
     async def request(
         self,
         method: str,
@@ -154,6 +195,7 @@ class Api:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> Any:
         sent = dict(headers or {})
         if self.token:
@@ -167,6 +209,7 @@ class Api:
                 params=query or None,
                 json=json,
                 headers=sent,
+                files=files,
             )
         except httpx.HTTPError as exc:
             raise Unavailable(service, type(exc).__name__) from exc

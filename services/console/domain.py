@@ -79,6 +79,7 @@ NAV: dict[str, tuple[Link, ...]] = {
 }
 # The committee's campaigns and ceremonies, after each role's links above (officers read the campaigns).
 NAV_CAMPAIGNS = Link("/campaigns", "Phong trào")
+NAV_NOTICES = Link("/notices", "Niêm yết")  # what is on public notice (committee, admin)
 NAV_CEREMONIES = Link("/ceremonies", "Lễ khen thưởng")
 # The admin's pages (people also for officers: those of their subtree), last.
 NAV_PEOPLE = Link("/people", "Người")
@@ -98,6 +99,8 @@ CEREMONY_MANAGERS = frozenset({Role.COMMITTEE, Role.ADMIN})  # the events servic
 
 def nav_for(role: str) -> tuple[Link, ...]:
     links = NAV.get(role, ())
+    if role in READERS_OF_REVIEW:
+        links = (*links, NAV_NOTICES)
     if role in CAMPAIGN_READERS:
         links = (*links, NAV_CAMPAIGNS)
     if role in CEREMONY_MANAGERS:
@@ -133,6 +136,8 @@ ACTION_NAMES = {
     "return": "Trả lại",
     "resubmit": "Gửi lại",
     "edit": "Sửa thành tích",
+    "attach": "Đính kèm tệp",
+    "detach": "Xóa tệp đính kèm",
     "vote": "Bỏ phiếu",
 }
 

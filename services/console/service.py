@@ -27,12 +27,14 @@ from . import consumes
 from .admin.accounts import AccountController
 from .admin.people import PeopleController
 from .admin.units import UnitController
+from .attachments.controller import AttachmentController
 from .campaigns.controller import CampaignController
 from .ceremonies.controller import CeremonyController
 from .client import close_client, open_client
 from .decisions.controller import DecisionController
 from .imports.controller import NominationImportController
 from .nominations.controller import NominationController
+from .notices.controller import NoticeController
 from .pages import EXCEPTION_HANDLERS, STATIC, PageHeaders
 from .review.controller import ReviewController
 from .session.controller import SessionController
@@ -46,9 +48,11 @@ PAGES = Router(
     route_handlers=[
         SessionController,
         NominationController,
+        AttachmentController,
         NominationImportController,
         ReviewController,
         DecisionController,
+        NoticeController,
         CampaignController,
         CeremonyController,
         AccountController,

@@ -211,3 +211,13 @@ async def test_how_a_category_is_decided_is_set_at_creation_and_by_patch(
         for x in newest.data.categories
     }
     assert rules == {("TT-1", None, None, False, 5), (k["code"], "at_least", 90, True, 10)}
+
+
+async def test_a_secret_ballot_stays_secret_once_cast(world: World) -> None:
+    c = await campaign(world.committee, world.province["id"])
+    k = await category(world.committee, c["id"], secret_ballot=True)
+    n = await nominate(world.officer_a, k["id"], unit_id=world.commune_a["id"])
+    cast = await world.committee.awards.post(f"/nominations/{n['id']}/votes", json={"approve": False})
+    assert cast.status_code == 201, cast.text
+    kurl = f"/campaigns/{c['id']}/categories/{k['id']}"
+    assert_problem(await world.committee.awards.patch(kurl, json={"secret_ballot": False}), 409, "secret_ballot")

@@ -26,12 +26,14 @@ async def test_votes_one_per_member_second_replaces_first(world: World) -> None:
     assert second.json()["tally"] == {"approve": 1, "reject": 0, "total": 1}
     other = await world.committee2.awards.post(url, json={"approve": True, "comment": "Đồng ý"})
     assert other.json()["tally"] == {"approve": 2, "reject": 0, "total": 2}
-    # The tally shows on the nomination, for the officer too; who voted, for the committee and admin only.
+    # The tally shows on the nomination, for the officer too; so do the open ballot's votes, within its scope.
     seen = (await world.officer_a.awards.get(f"/nominations/{n['id']}")).json()
     assert seen["tally"] == {"approve": 2, "reject": 0, "total": 2}
     votes = (await world.admin.awards.get(url)).json()
-    assert sorted(v["approve"] for v in votes) == [True, True] and len(votes) == 2
-    assert_problem(await world.officer_a.awards.get(url), 403)
+    assert (votes["yes"], votes["no"], votes["members"], votes["entitled"]) == (2, 0, 2, 2)
+    assert sorted(v["approve"] for v in votes["votes"]) == [True, True] and len(votes["votes"]) == 2
+    assert (await world.officer_a.awards.get(url)).json()["votes"] == votes["votes"]
+    assert_problem(await world.officer_other.awards.get(url), 403)
     # Only committee members vote; only on a submitted nomination; the body is checked.
     for api in (world.admin, world.officer_a):
         assert_problem(await api.awards.post(url, json={"approve": True}), 403)

@@ -89,8 +89,11 @@ def test_each_role_has_the_links_of_the_contract() -> None:
         "Hồ sơ đề nghị",
         "Xét duyệt",
         "Quyết định",
+        "Niêm yết",
         "Phong trào",
         "Lễ khen thưởng",
     ]
+    assert "Niêm yết" in [link.text for link in domain.nav_for("admin")]
+    assert "Niêm yết" not in officer
     assert domain.nav_for("nobody") == ()
     assert domain.LIST_PAGE_CALLS < 3

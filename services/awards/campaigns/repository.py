@@ -210,11 +210,13 @@ async def update_category(conn: asyncpg.Connection, category_id: uuid.UUID, chan
 
 
 async def category_use(db: Queryable, category_id: uuid.UUID) -> tuple[int, int]:
-    """How many nominations the category has, and how many ballots its members have cast on them."""
+    """How many nominations the category has, and how many ballots its members have cast on them (open or secret)."""
     row = await db.fetchrow(
         """SELECT (SELECT count(*) FROM nominations WHERE category_id = $1) AS nominations,
                   (SELECT count(*) FROM votes v JOIN nominations n ON n.id = v.nomination_id
-                   WHERE n.category_id = $1) AS ballots""",
+                   WHERE n.category_id = $1)
+                  + (SELECT count(*) FROM secret_ballots_cast s JOIN nominations n ON n.id = s.nomination_id
+                     WHERE n.category_id = $1) AS ballots""",
         category_id,
     )
     return int(row["nominations"]), int(row["ballots"])

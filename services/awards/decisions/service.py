@@ -15,9 +15,11 @@ from shared.auth import Principal
 from shared.text import line
 
 from .. import publishes
-from ..domain import granting
+from ..domain import granting, notice
 from ..domain.lifecycle import Action
 from ..domain.statuses import NominationStatus
+from ..notices import repository as notices
+from ..notices import service as notices_service
 from ..publishes import Change
 from . import repository
 from .schemas import Decision, DecisionCreate
@@ -33,6 +35,8 @@ async def create_decision(conn: asyncpg.Connection, actor: Principal, data: Deci
             conn, decision_id, actor, number=number, signed_on=data.signed_on, signer=signer
         )
         granting.check_grantable(nomination_ids, await repository.lock_listed(conn, nomination_ids))
+        # The public's say first: no nominee still on notice or with an unresolved objection (domain/notice.py).
+        notice.check_decidable(nomination_ids, await notices.held(conn, nomination_ids), notices_service.today())
         granted = await repository.grant(conn, nomination_ids, decision_id)
         decision = await repository.get_decision(conn, decision_id)
         changes = [

@@ -6,14 +6,16 @@ import uuid
 from datetime import datetime
 
 import asyncpg
+import msgspec
 
 from shared.db import Queryable
 from shared.errors import NotFound
 
 from ..domain.nominating import NominationContext
 from ..domain.statuses import NominationStatus, NomineeKind
-from .schemas import HistoryEntry, Nomination, Tally
+from .schemas import AttachmentRef, HistoryEntry, Nomination, Tally
 
+# The tally counts open votes and a secret ballot's box (council/repository.py) together.
 NOMINATION_SELECT = """
     SELECT n.id, n.campaign_id, n.category_id, n.nominee_kind,
            CASE WHEN n.nominee_kind = 'collective' THEN n.nominee_id END AS nominee_unit_id,
@@ -21,11 +23,12 @@ NOMINATION_SELECT = """
            n.nominee_name, n.unit_id, n.unit_name, n.achievements, n.status, n.version,
            n.submitted_by, n.submitted_by_name, n.submitting_unit_id, n.decision_id, n.reason,
            n.created_at, n.updated_at, n.granted_at, n.revoked_at,
-           t.approve AS tally_approve, t.reject AS tally_reject
+           t.approve + COALESCE(b.yes, 0) AS tally_approve, t.reject + COALESCE(b.no, 0) AS tally_reject
     FROM nominations n
     CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE v.approve) AS approve,
                                count(*) FILTER (WHERE NOT v.approve) AS reject
-                        FROM votes v WHERE v.nomination_id = n.id) t"""
+                        FROM votes v WHERE v.nomination_id = n.id) t
+    LEFT JOIN secret_ballot_box b ON b.nomination_id = n.id"""
 
 
 def nomination(row: asyncpg.Record) -> Nomination:
@@ -247,9 +250,27 @@ async def set_achievements(conn: asyncpg.Connection, nomination_id: uuid.UUID, a
 
 
 async def history(db: Queryable, nomination_id: uuid.UUID) -> list[HistoryEntry]:
+    """Every step, oldest first, with each version of the dossier it made: the achievements a submission
+    or an edit wrote (and, for an edit, those it replaced), the file an `attach` or `detach` added or removed."""
     rows = await db.fetch(
-        """SELECT at, action, from_status, to_status, actor_id, actor_name, actor_role, reason FROM audit_log
+        """SELECT at, action, from_status, to_status, actor_id, actor_name, actor_role, reason,
+                  CASE WHEN action IN ('submit', 'edit') THEN after ->> 'achievements' END AS achievements,
+                  CASE WHEN action = 'edit' THEN before ->> 'achievements' END AS achievements_before,
+                  CASE action WHEN 'attach' THEN after WHEN 'detach' THEN before END AS file
+           FROM audit_log
            WHERE entity_id = $1 AND entity = 'nomination' ORDER BY id""",
         nomination_id,
     )
-    return [HistoryEntry(**dict(r)) for r in rows]
+    entries = []
+    for r in rows:
+        d = dict(r)
+        file = d.pop("file")
+        entries.append(HistoryEntry(**d, attachment=_attachment_ref(file)))
+    return entries
+
+
+def _attachment_ref(value: object) -> AttachmentRef | None:
+    """The file an `attach`/`detach` audit row names (its jsonb, decoded by the pool's codec)."""
+    if value is None:
+        return None
+    return msgspec.convert(value, AttachmentRef)

@@ -60,6 +60,16 @@ class Nomination(msgspec.Struct):
     revoked_at: datetime | None
 
 
+class AttachmentRef(msgspec.Struct):
+    """A file of the dossier as a history step names it (the bytes of a removed file are not kept)."""
+
+    id: uuid.UUID
+    filename: str
+    size: int
+    content_type: str
+    sha256: str
+
+
 class HistoryEntry(msgspec.Struct):
     at: datetime
     action: str
@@ -69,3 +79,8 @@ class HistoryEntry(msgspec.Struct):
     actor_name: str
     actor_role: str
     reason: str | None
+    # Each version of the dossier: the achievements this step wrote (`submit`, `edit`), those an edit
+    # replaced, and the file an `attach` added or a `detach` removed.
+    achievements: str | None = None
+    achievements_before: str | None = None
+    attachment: AttachmentRef | None = None

@@ -19,9 +19,11 @@ from shared.db import Queryable
 from shared.text import paragraph
 
 from .. import publishes
+from ..council import service as council
 from ..domain import access, lifecycle, nominating
 from ..domain.lifecycle import Action
 from ..domain.statuses import NominationStatus
+from ..notices import service as notices
 from ..publishes import Change
 from . import repository
 from .schemas import Nomination, NominationCreate, NominationUpdate, Tally
@@ -105,12 +107,16 @@ async def transition(
             owner = access.responsible_unit(before["submitting_unit_id"], before["unit_id"])
             access.check_acts_for(await repository.unit_within(conn, owner, scope_unit_id))
         lifecycle.check(rule, before["status"])
+        if action == Action.APPROVE:
+            await council.check_approval(conn, before)  # 409 below the category's pass mark (council/service.py)
         delta = lifecycle.quota_delta(before["status"], rule.to_status)
         if delta > 0 and not await repository.take_place(conn, before["category_id"]):
             raise lifecycle.quota_full(await repository.quota_of(conn, before["category_id"]))
         if delta < 0:
             await repository.give_back_place(conn, before["category_id"])
         after = await repository.move(conn, nomination_id, rule.to_status, reason)
+        # Approval opens its public notice, if its category has one (notices/service.py).
+        window = await notices.open_window(conn, nomination_id, after.category_id) if action == Action.APPROVE else None
         change = Change(
             "nomination",
             nomination_id,
@@ -122,7 +128,8 @@ async def transition(
             after=after,
         )
         await publishes.audit(conn, actor, [change])
-        await publishes.publish(conn, [(publishes.transition_event(action, after, reason), after.id, after.version)])
+        event = publishes.transition_event(action, after, reason, window=window)
+        await publishes.publish(conn, [(event, after.id, after.version)])
     return after
 
 

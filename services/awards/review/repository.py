@@ -44,16 +44,12 @@ async def upsert_vote(
 
 
 async def tally(db: Queryable, nomination_id: uuid.UUID) -> Tally:
+    """Open votes and the secret ballot box's counts together (a category's ballot is one or the other)."""
     row = await db.fetchrow(
-        """SELECT count(*) FILTER (WHERE approve) AS approve, count(*) FILTER (WHERE NOT approve) AS reject
-           FROM votes WHERE nomination_id = $1""",
+        """SELECT (SELECT count(*) FROM votes WHERE nomination_id = $1 AND approve)
+                  + COALESCE((SELECT yes FROM secret_ballot_box WHERE nomination_id = $1), 0) AS approve,
+                  (SELECT count(*) FROM votes WHERE nomination_id = $1 AND NOT approve)
+                  + COALESCE((SELECT no FROM secret_ballot_box WHERE nomination_id = $1), 0) AS reject""",
         nomination_id,
     )
     return Tally(approve=row["approve"], reject=row["reject"], total=row["approve"] + row["reject"])
-
-
-async def list_votes(db: Queryable, nomination_id: uuid.UUID) -> list[Vote]:
-    rows = await db.fetch(
-        f"SELECT {VOTE_COLUMNS} FROM votes WHERE nomination_id = $1 ORDER BY cast_at, member_id", nomination_id
-    )
-    return [Vote(**dict(r)) for r in rows]

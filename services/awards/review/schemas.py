@@ -29,6 +29,7 @@ class Vote(msgspec.Struct):
 
 
 class VoteResult(msgspec.Struct):
-    vote: Vote
-    replaced: bool  # the member had voted before; this vote replaced it
+    vote: Vote | None  # None in a secret ballot: not even the answer to the voter pairs them with a choice
+    replaced: bool  # the member had voted before; this vote replaced it (never in a secret ballot)
     tally: Tally
+    secret: bool = False  # the category's ballot is secret: the ballot is in the box, once and for all

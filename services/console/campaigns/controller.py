@@ -4,12 +4,15 @@ description), add a category, edit one (name, form, quota), close and reopen the
 
 Round trips: `/campaigns` 1; `/campaigns/new` 1 (the units to pick the
 organizer from); `/campaigns/{id}` 2, one after the other (the campaign
-with its categories, then its organizer's name). Each change is 1 call, then the page
+with its categories, then its organizer's name, and for the committee and
+admin, at once with it, the council and its candidates); the ballot's
+record (`/campaigns/{id}/ballot`) 1 (two calls at once). Each change is 1 call, then the page
 it leads to.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any
@@ -29,6 +32,9 @@ UNITS_SHOWN = 200
 CAMPAIGN_FIELDS = ("code", "name", "organizer_unit_id", "year", "starts_on", "ends_on", "description")
 CATEGORY_FIELDS = ("code", "name", "nominee_kind", "quota", "form")
 EDIT_FIELDS = ("name", "form", "quota")
+# How the council decides a category (the awards service's pass_mark, secret_ballot, comment_working_days).
+RULE_FIELDS = ("pass_mark_rule", "pass_mark_percent", "secret_ballot", "comment_working_days")
+PASS_MARK_RULES = {"at_least": "at_least_percent", "more_than": "more_than_percent"}
 CAMPAIGN_EDIT_FIELDS = ("name", "starts_on", "ends_on", "description")
 NOTICES = {
     "created": "Đã tạo phong trào.",
@@ -37,6 +43,7 @@ NOTICES = {
     "updated": "Đã lưu thông tin phong trào.",
     "closed": "Đã đóng phong trào: không nhận thêm đề nghị; việc xét duyệt vẫn tiếp tục.",
     "opened": "Đã mở lại phong trào.",
+    "council": "Đã lưu hội đồng.",
 }
 # A body the service's schema refused names its field only in the message: "… - at `$.code`".
 AT_FIELD = re.compile(r"at `\$\.(\w+)`")
@@ -67,6 +74,44 @@ async def pick_units(api: Api, q: str) -> tuple[list[dict[str, Any]], bool]:
     params: dict[str, Any] = {"q": q, "limit": UNITS_SHOWN} if q else {"kind": "party_committee", "limit": UNITS_SHOWN}
     page = await api.get("units", "/units", params)
     return page["items"], bool(page.get("next_cursor"))
+
+
+def category_rules(form: Any, prefix: str) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """The category form's `Tỷ lệ phiếu đồng ý`, `Bỏ phiếu kín` and `Số ngày làm việc lấy ý kiến`: the
+    body's part, the errors (keyed `prefix + field`) and what was typed."""
+    typed = {name: text_of(form, name) for name in RULE_FIELDS}
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {"secret_ballot": typed["secret_ballot"] == "1", "pass_mark": None}
+    rule = typed["pass_mark_rule"]
+    if rule in PASS_MARK_RULES:
+        percent = int_or_none(typed["pass_mark_percent"])
+        if percent is None:
+            errors[prefix + "pass_mark_percent"] = "Nhập tỷ lệ phần trăm, ví dụ 90."
+        else:
+            body["pass_mark"] = {PASS_MARK_RULES[rule]: percent}
+    elif rule:
+        errors[prefix + "pass_mark_rule"] = "Chọn cách tính tỷ lệ phiếu."
+    days = int_or_none(typed["comment_working_days"] or "0")
+    if days is None:
+        errors[prefix + "comment_working_days"] = "Số ngày là một số nguyên."
+    else:
+        body["comment_working_days"] = days
+    return body, errors, typed
+
+
+def rule_errors(exc: Refused, prefix: str) -> dict[str, str]:
+    """The service's refusal of a category's rules, by the form's fields."""
+    errors: dict[str, str] = {}
+    for e in exc.errors:
+        name = e.field
+        if name == "body":
+            found = AT_FIELD.search(e.message)
+            name = found.group(1) if found else name
+        if name.startswith("pass_mark"):
+            errors.setdefault(prefix + "pass_mark_percent", e.message)
+        elif name in ("secret_ballot", "comment_working_days"):
+            errors.setdefault(prefix + name, e.message)
+    return errors
 
 
 def int_or_none(value: str) -> int | None:
@@ -210,10 +255,23 @@ class CampaignController(Controller):
         typed: dict[str, str] | None = None,
         edited: dict[str, dict[str, str]] | None = None,
         campaign_typed: dict[str, str] | None = None,
+        council_typed: list[str] | None = None,
         status: int = 200,
     ) -> Response[Any]:
         campaign = await api.get("awards", f"/campaigns/{campaign_id}")
-        organizer = await api.get("units", f"/units/{domain.parse_uuid(str(campaign['organizer_unit_id']))}")
+        organizer_call = api.get("units", f"/units/{domain.parse_uuid(str(campaign['organizer_unit_id']))}")
+        council: dict[str, Any] = {"member_account_ids": [], "members": []}
+        candidates: list[dict[str, Any]] = []
+        if session.role in domain.CAMPAIGN_MANAGERS:
+            got: tuple[Any, Any, Any] = await asyncio.gather(
+                organizer_call,
+                api.get("awards", f"/campaigns/{campaign_id}/council"),
+                api.get("awards", "/council/candidates"),
+            )
+            organizer, council, candidates = got[0], got[1], got[2]["items"]
+        else:
+            organizer = await organizer_call
+        chosen = council_typed if council_typed is not None else [str(i) for i in council["member_account_ids"]]
         return render(
             request,
             "campaign.html",
@@ -229,6 +287,9 @@ class CampaignController(Controller):
             statuses=domain.CAMPAIGN_STATUS_NAMES,
             can_manage=session.role in domain.CAMPAIGN_MANAGERS,
             idempotency_key=str(uuid.uuid4()),
+            council=council,
+            candidates=candidates,
+            council_chosen=set(chosen),
         )
 
     @post("/{campaign_id:uuid}/edit", guards=[MANAGERS])
@@ -285,6 +346,9 @@ class CampaignController(Controller):
         quota = int_or_none(typed["quota"])
         if typed["quota"].strip() and quota is None:
             errors["new_quota"] = "Chỉ tiêu là một số nguyên."
+        rules, rules_errors, rules_typed = category_rules(form, "new_")
+        errors.update(rules_errors)
+        typed.update(rules_typed)
         error = None
         status = 400
         if not errors:
@@ -294,6 +358,7 @@ class CampaignController(Controller):
                 "nominee_kind": typed["nominee_kind"],
                 "quota": quota,
                 "form": typed["form"],
+                **rules,
             }
             key = domain.parse_uuid(text_of(form, "idempotency_key"))
             try:
@@ -304,6 +369,8 @@ class CampaignController(Controller):
                 if exc.status in (401, 404):
                     raise
                 errors, error = refusal_errors(exc, CATEGORY_FIELDS, "new_")
+                errors.update(rule_errors(exc, "new_"))
+                error = None if errors else exc.detail
                 status = exc.status
             else:
                 return see_other(f"/campaigns/{campaign_id}?done=category")
@@ -331,6 +398,9 @@ class CampaignController(Controller):
         quota = int_or_none(typed["quota"])
         if quota is None:
             errors[prefix + "quota"] = "Chỉ tiêu là một số nguyên."
+        rules, rules_errors, rules_typed = category_rules(form, prefix)
+        errors.update(rules_errors)
+        typed.update(rules_typed)
         error = None
         status = 400
         if not errors:
@@ -339,12 +409,17 @@ class CampaignController(Controller):
                     "PATCH",
                     "awards",
                     f"/campaigns/{campaign_id}/categories/{category_id}",
-                    json={"name": typed["name"], "form": typed["form"], "quota": quota},
+                    json={"name": typed["name"], "form": typed["form"], "quota": quota, **rules},
                 )
             except Refused as exc:
                 if exc.status in (401, 404):
                     raise
                 errors, error = refusal_errors(exc, EDIT_FIELDS, prefix)
+                errors.update(rule_errors(exc, prefix))
+                if errors:
+                    error = None
+                if not errors and exc.status == 409 and any(e.field == "secret_ballot" for e in exc.errors):
+                    errors, error = {prefix + "secret_ballot": exc.detail}, None
                 if not errors and exc.status == 409:
                     # A quota below the places held: the service says so without naming a field.
                     errors, error = {prefix + "quota": exc.detail}, None
@@ -361,6 +436,32 @@ class CampaignController(Controller):
             edited={str(category_id): typed},
             status=status,
         )
+
+    @post("/{campaign_id:uuid}/council", guards=[MANAGERS])
+    async def set_council(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, campaign_id: uuid.UUID
+    ) -> Response[Any]:
+        """`Lưu hội đồng`: the checked committee accounts become the campaign's council (none checked: none)."""
+        form = await request.form()
+        chosen = [v for v in form.getall("member_account_ids", []) if isinstance(v, str)]
+        ids = [str(i) for i in (domain.parse_uuid(v) for v in chosen) if i is not None]
+        try:
+            await api.request("PUT", "awards", f"/campaigns/{campaign_id}/council", json={"member_account_ids": ids})
+        except Refused as exc:
+            if exc.status in (401, 404):
+                raise
+            return await self._page(
+                request, api, session, campaign_id, errors={"council": exc.detail}, council_typed=ids, status=exc.status
+            )
+        return see_other(f"/campaigns/{campaign_id}?done=council#hoi-dong")
+
+    @get("/{campaign_id:uuid}/ballot", guards=[MANAGERS])
+    async def ballot(self, request: Request[Any, Any, Any], api: Api, campaign_id: uuid.UUID) -> Response[Any]:
+        """`Biên bản kiểm phiếu`: the council and each voted nomination's count (no secret vote's member)."""
+        campaign, ballot = await asyncio.gather(
+            api.get("awards", f"/campaigns/{campaign_id}"), api.get("awards", f"/campaigns/{campaign_id}/ballot")
+        )
+        return render(request, "campaign_ballot.html", c=campaign, ballot=ballot)
 
     @post("/{campaign_id:uuid}/close", guards=[MANAGERS])
     async def close(

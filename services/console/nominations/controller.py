@@ -8,7 +8,7 @@ Round trips (the services' calls a page makes; `Server-Timing` reports them):
 - `/nominations/new`: 1 (open campaigns with their categories); 3 once a
   category is chosen (and the nominees to pick from, with their units).
 - `/nominations/{id}`: the nomination, then together its history, its
-  campaign and (committee, admin) its votes.
+  campaign, its files and (committee, admin) its votes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from litestar import Controller, Request, Response, get, post
 from shared.roles import Role
 
 from .. import domain
+from ..attachments import view as attachment_view
+from ..attachments.upload import FORM_BODY_BYTES, reason_of, send_file
 from ..client import Api, Refused
+from ..notices.data import objections_of
 from ..pages import query, render, see_other
 from ..session.guards import allow
 from ..session.service import Session
@@ -49,7 +52,15 @@ NOTICES = {
     "returned": "Đã trả lại đề nghị để đơn vị bổ sung.",
     "updated": "Đã lưu thành tích.",
     "resubmitted": "Đã gửi lại đề nghị.",
+    "attached": "Đã tải lên tệp đính kèm.",
+    "detached": "Đã xóa tệp đính kèm.",
+    "recused": "Đã ghi nhận: bạn không tham gia biểu quyết đề nghị này.",
 }
+
+
+FILE_REFUSED_NOTICE = (
+    "Đã gửi đề nghị, nhưng tệp đính kèm chưa được nhận (lý do ở mục Tệp đính kèm). Chọn tệp khác và bấm Tải lên."
+)
 
 
 def _text(form: Any, name: str) -> str:
@@ -206,7 +217,7 @@ class NominationController(Controller):
             )
         return found, bool(people.get("next_cursor"))
 
-    @post("/new", guards=[NOMINATORS])
+    @post("/new", guards=[NOMINATORS], request_max_body_size=FORM_BODY_BYTES)
     async def submit(self, request: Request[Any, Any, Any], api: Api, session: Session) -> Response[Any]:
         form = await request.form()
         campaign_id, category_id = _text(form, "campaign_id"), _text(form, "category_id")
@@ -238,6 +249,19 @@ class NominationController(Controller):
                 errors, error = form_errors(exc, NEW_FORM_FIELDS)
                 status = exc.status
             else:
+                # The file, if one was chosen, goes to the nomination just created. Refused, the nomination
+                # stands: its page says so, with the service's reason at its own `Tệp đính kèm` to retry.
+                refused = await send_file(api, str(created["id"]), form)
+                if refused is not None:
+                    return await nomination_page(
+                        request,
+                        api,
+                        session,
+                        created["id"],
+                        notice=FILE_REFUSED_NOTICE,
+                        errors={"file": reason_of(refused)},
+                        status=refused.status,
+                    )
                 return see_other(f"/nominations/{created['id']}?done=submitted")
         else:
             status = 400
@@ -328,6 +352,42 @@ class NominationController(Controller):
         return see_other(f"/nominations/{nomination_id}?done=resubmitted")
 
 
+async def ballot_of(api: Api, session: Session, nomination: dict[str, Any], reviewer: bool) -> dict[str, Any]:
+    """The nomination's ballot for templates/_ballot.html: its tally (and, open, its votes), the user's own
+    vote, and whether the user may vote or recuse (a council's member, not recused, not voted for a
+    recusal). Officers get the tally; the committee and admin also the council."""
+    nid = nomination["id"]
+    if not reviewer:
+        tally = await api.get("awards", f"/nominations/{nid}/votes")
+        return {"tally": tally, "mine": None, "may_vote": False, "may_recuse": False, "council": []}
+
+    async def mine() -> dict[str, Any] | None:
+        try:
+            return dict(await api.get("awards", f"/nominations/{nid}/votes/mine"))
+        except Refused as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    campaign_id = domain.parse_uuid(str(nomination["campaign_id"]))
+    tally, own, council = await asyncio.gather(
+        api.get("awards", f"/nominations/{nid}/votes"),
+        mine(),
+        api.get("awards", f"/campaigns/{campaign_id}/council"),
+    )
+    me = str(session.account_id)
+    members = [str(i) for i in council.get("member_account_ids", [])]
+    recused = any(str(r["account_id"]) == me for r in tally.get("recusals", []))
+    member = me in members
+    return {
+        "tally": tally,
+        "mine": own,
+        "council": council.get("members", []),
+        "may_vote": (not members or member) and not recused,
+        "may_recuse": member and not recused and own is None,
+    }
+
+
 async def nomination_page(
     request: Request[Any, Any, Any],
     api: Api,
@@ -348,12 +408,13 @@ async def nomination_page(
         api.get("awards", f"/nominations/{nomination_id}/history"),
         api.get("awards", f"/campaigns/{domain.parse_uuid(str(nomination['campaign_id']))}"),
     ]
-    if reviewer:
-        calls.append(api.get("awards", f"/nominations/{nomination_id}/votes"))
-    history, campaign, *rest = await asyncio.gather(*calls)
-    votes = rest[0] if rest else []
+    history, campaign, ballot, objections, files = await asyncio.gather(
+        *calls,
+        ballot_of(api, session, nomination, reviewer),
+        objections_of(api, nomination, reviewer),
+        api.get("awards", f"/nominations/{nomination_id}/attachments"),
+    )
     category = next((c for c in campaign.get("categories", []) if str(c["id"]) == str(nomination["category_id"])), None)
-    mine = next((v for v in votes if str(v.get("member_id")) == str(session.account_id)), None)
     submitted = nomination["status"] == "submitted"
     returned = nomination["status"] == "returned"
     unit_officer = session.role in domain.UNIT_OFFICERS
@@ -365,8 +426,10 @@ async def nomination_page(
         history=history,
         campaign=campaign,
         category=category,
-        votes=votes,
-        my_vote=mine,
+        ballot=ballot,
+        objections=objections,  # templates/_objections.html
+        files=attachment_view.files(files["items"]),  # templates/_attachments.html
+        file_changes=attachment_view.changes(history),
         notice=notice,
         errors=errors or {},
         typed=typed or {},
@@ -374,7 +437,8 @@ async def nomination_page(
         can_edit=unit_officer and (submitted or returned),
         can_resubmit=unit_officer and returned,
         can_return=session.role in domain.REVIEWERS and submitted,
-        can_vote=session.role in domain.REVIEWERS and submitted,
+        can_vote=session.role in domain.REVIEWERS and submitted and ballot["may_vote"],
+        can_recuse=session.role in domain.REVIEWERS and submitted and ballot["may_recuse"],
         can_approve=session.role in domain.REVIEWERS and submitted,
         can_reject=session.role in domain.REVIEWERS and nomination["status"] in ("submitted", "approved"),
         reviewer=reviewer,

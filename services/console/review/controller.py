@@ -196,6 +196,22 @@ class ReviewController(Controller):
             request, api, session, nomination_id, "votes", body, "vote", "voted", {"comment": comment}
         )
 
+    @post("/nominations/{nomination_id:uuid}/recuse", guards=[REVIEWERS])
+    async def recuse(
+        self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
+    ) -> Response[Any]:
+        """A council member's `Không tham gia biểu quyết`, with its `Lý do` (templates/_ballot.html)."""
+        return await self._with_reason(
+            request,
+            api,
+            session,
+            nomination_id,
+            f"/nominations/{nomination_id}/recuse",
+            "recuse_reason",
+            "Nhập lý do không tham gia biểu quyết.",
+            "recused",
+        )
+
     @post("/nominations/{nomination_id:uuid}/approve", guards=[REVIEWERS])
     async def approve(
         self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID

@@ -1,0 +1,1 @@
+"""A nomination's dossier in the console: its files listed, downloaded through the console, uploaded, removed."""
