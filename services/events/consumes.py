@@ -14,6 +14,7 @@ import asyncpg
 from shared import account_blocks, events, unit_copy
 from shared.consumer import Subscription
 
+from .notices import projection as notices
 from .roll import projection
 
 # Handlers take milliseconds: a message fetched by a process that died comes
@@ -35,13 +36,28 @@ async def on_campaign(conn: asyncpg.Connection, env: events.Envelope) -> None:
 
 
 async def on_award_granted(conn: asyncpg.Connection, env: events.Envelope) -> None:
+    """The award on the roll; its nomination off the public notice (the envelope's version is the nomination's)."""
     assert isinstance(env.data, events.AwardGranted)
     await projection.apply_grant(conn, env.data, env.version, env.occurred_at)
+    await notices.close_granted(conn, env.data.nomination_id, env.version)
 
 
 async def on_award_revoked(conn: asyncpg.Connection, env: events.Envelope) -> None:
     assert isinstance(env.data, events.AwardRevoked)
     await projection.apply_revoke(conn, env.data, env.version)
+
+
+async def on_nomination(conn: asyncpg.Connection, env: events.Envelope) -> None:
+    """The public notice: approved with a comment window, a nomination is listed; rejected, withdrawn or
+    returned, it leaves (notices/projection.py)."""
+    assert isinstance(env.data, events.NominationState)
+    await notices.apply_nomination(conn, env.data, env.version)
+
+
+async def on_objection(conn: asyncpg.Connection, env: events.Envelope) -> None:
+    """How many objections to a notice the committee is considering (never the objector's data)."""
+    assert isinstance(env.data, events.ObjectionState)
+    await notices.apply_objection(conn, env.data, env.version)
 
 
 UNITS = Subscription(
@@ -55,8 +71,12 @@ UNITS = Subscription(
     ack_wait=ACK_WAIT_SECONDS,
 )
 
-# Nominations and decisions are not public: the roll learns of a decision
-# through the awards it grants.
+# Decisions are not public: the roll learns of a decision through the awards
+# it grants. A nomination is public only while on notice: approved with a
+# comment window, until the window ends (notices/); the events that take an
+# approved one off it are handled too (submitted, resubmitted and updated
+# come before any approval, and are not sent here). Adding subjects here
+# widens the existing durable's filter at the next start (shared/consumer.py).
 AWARDS = Subscription(
     durable="events-awards",
     stream=events.AWARDS_STREAM,
@@ -65,6 +85,16 @@ AWARDS = Subscription(
         events.CampaignUpdated: on_campaign,
         events.AwardGranted: on_award_granted,
         events.AwardRevoked: on_award_revoked,
+        **dict.fromkeys(
+            (
+                events.NominationApproved,
+                events.NominationRejected,
+                events.NominationWithdrawn,
+                events.NominationReturned,
+            ),
+            on_nomination,
+        ),
+        **dict.fromkeys((events.ObjectionFiled, events.ObjectionResolved), on_objection),
     },
     ack_wait=ACK_WAIT_SECONDS,
 )

@@ -199,3 +199,87 @@ def presenting_ceremony(held: Iterable[tuple[date, uuid.UUID]], decision_date: d
     after its decision. A grant that reaches the roll after the ceremony was presented there all the same."""
     eligible = sorted((day, cid) for day, cid in held if day >= decision_date)
     return eligible[0][1] if eligible else None
+
+
+# ------------------------------------------------------------ public notice
+# An approved nomination of a category with a comment window is on public
+# notice ("niêm yết lấy ý kiến") until the last day of that window, computed
+# by the awards service (`comment_until`); anyone may send an objection during
+# it. Public comment on those proposed for an award: Nghị định 98/2023/NĐ-CP,
+# Điều 46 khoản 1 (as cited by the Ministry of Home Affairs' own notices; the
+# article's text is not confirmed here).
+class NoticeState(StrEnum):
+    """A notice (`notices.state`, as its CHECK constraint allows)."""
+
+    LISTED = "listed"  # approved, with a window: shown while the window runs
+    CLOSED = "closed"  # rejected, withdrawn, returned or granted since: never shown again by an older event
+
+
+class ObjectionStatus(StrEnum):
+    """An objection as the awards service announces it (`notice_objections.status`)."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+def notice_after(status: str, comment_until: date | None) -> NoticeState:
+    """What a nomination event of `status` makes of its notice: listed only when approved with a window.
+
+    A granted nomination leaves the notice too: a decision waits for the
+    window's end (the awards service refuses it before), so by then the
+    window is over, and the roll shows the award.
+    """
+    return NoticeState.LISTED if status == "approved" and comment_until is not None else NoticeState.CLOSED
+
+
+def is_on_notice(comment_until: date, today: date) -> bool:
+    """`comment_until` is the window's last day, in Vietnam: objections are taken through that whole day."""
+    return today <= comment_until
+
+
+# What a member of the public sends: bounded, so a page of notices cannot be flooded.
+OBJECTION_LIMITS = {"name": 200, "contact": 200, "content": 5000}
+# Objections accepted per client address in an hour, across every worker (the count is in the database).
+OBJECTIONS_PER_HOUR = 5
+OBJECTION_WINDOW_SECONDS = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionText:
+    name: str
+    contact: str
+    content: str
+
+
+def objection_text(name: str, contact: str, content: str) -> ObjectionText:
+    """The objection as stored: NFC, no control characters (line breaks kept in the content), within bounds.
+
+    400 naming every field at fault at once, so a form can say each beside its field.
+    """
+    errors: list[FieldError] = []
+    cleaned: dict[str, str] = {}
+    for field, raw in (("name", name), ("contact", contact), ("content", content)):
+        if field == "content":
+            value = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
+            allowed = frozenset("\n\t")
+        else:
+            value = nfc(raw)
+            allowed = frozenset()
+        limit = OBJECTION_LIMITS[field]
+        if not value:
+            errors.append(FieldError(field, "is required"))
+        elif any(c not in allowed and unicodedata.category(c) in ("Cc", "Cs", "Cn", "Co") for c in value):
+            errors.append(FieldError(field, "must not contain control characters"))
+        elif len(value) > limit:
+            errors.append(FieldError(field, f"is at most {limit} characters; this one has {len(value)}"))
+        cleaned[field] = value
+    if errors:
+        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    return ObjectionText(**cleaned)
+
+
+def throttle_wait(accepted_in_window: int, oldest_age_seconds: float | None) -> float | None:
+    """Seconds to wait before this address may send another objection, or None when it may now."""
+    if accepted_in_window < OBJECTIONS_PER_HOUR or oldest_age_seconds is None:
+        return None
+    return max(1.0, OBJECTION_WINDOW_SECONDS - oldest_age_seconds)

@@ -1,9 +1,11 @@
 """What the events service publishes (stream EVENTS): each ceremony's state,
 `events.ceremony.created` when planned and `events.ceremony.held` when held,
+and `events.objection.received` for an objection sent from the notice page,
 through its one outbox path."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -46,6 +48,23 @@ def ceremony_state(row: Mapping[str, Any]) -> outbox.Item:
     if row["status"] == CeremonyStatus.HELD:
         return ceremony_held(row, held_at=row["held_at"], honoree_count=row["honoree_count"])
     return ceremony_created(row)
+
+
+def objection_received(
+    objection_id: uuid.UUID, nomination_id: uuid.UUID, *, name: str, contact: str, content: str, received_at: datetime
+) -> outbox.Item:
+    """An objection sent from the notice page, for the awards service to file (it owns objections).
+
+    Its own aggregate, at version 1: it is sent once and never changes here."""
+    data = events.ObjectionReceived(
+        id=objection_id,
+        nomination_id=nomination_id,
+        name=name,
+        contact=contact,
+        content=content,
+        received_at=received_at,
+    )
+    return data, objection_id, 1
 
 
 async def publish(conn: asyncpg.Connection, items: Sequence[outbox.Item]) -> None:

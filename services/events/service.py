@@ -10,6 +10,7 @@ from shared.web import ServiceSpec
 
 from . import consumes, snapshot
 from .ceremonies.controller import CeremonyController
+from .notices.controller import NoticeController
 from .roll.cache import start_roll_cache, stop_roll_cache
 from .roll.controller import RollController
 
@@ -17,8 +18,9 @@ SERVICE = ServiceSpec(
     name="events",
     port=8103,
     title="thidua – events",
-    description="Recognition ceremonies and the public honour roll (a read model of the awards' events).",
-    controllers=[RollController, CeremonyController],
+    description="Recognition ceremonies, the public honour roll and the public notice of nominations "
+    "(read models of the awards' events).",
+    controllers=[RollController, CeremonyController, NoticeController],
     migrations=Migrations(
         "events", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy", "account_blocks")
     ),

@@ -105,5 +105,17 @@ def test_a_subscription_filters_on_exactly_the_subjects_of_its_types() -> None:
 
     awards = next(s for s in SERVICE.subscriptions if s.durable == "events-awards")
     assert awards.subjects == sorted(
-        ["awards.campaign.created", "awards.campaign.updated", "awards.award.granted", "awards.award.revoked"]
+        [
+            "awards.campaign.created",
+            "awards.campaign.updated",
+            "awards.award.granted",
+            "awards.award.revoked",
+            # the public notice (services/events/notices/)
+            "awards.nomination.approved",
+            "awards.nomination.rejected",
+            "awards.nomination.withdrawn",
+            "awards.nomination.returned",
+            "awards.objection.filed",
+            "awards.objection.resolved",
+        ]
     )
