@@ -12,14 +12,17 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.scenario.conftest import Loaded, thidua
 from tests.support import ADMIN_PASSWORD, Api, Stack
 from thidua.demo import build_plan, load_scenario
+from thidua.demo.live import live_plan
 from thidua.demo.scenario import DEMO_MARK
 
 PLAN = build_plan()
@@ -42,8 +45,13 @@ async def test_the_load_creates_the_whole_scenario(scenario: Loaded) -> None:
     # How long it takes is printed by the loader and measured by hand, not asserted here.
     assert scenario.result.loaded
     # 520 units (one import), 18 accounts, 270 people, 2 campaigns, 3 categories, 310 nominations,
-    # 310 x 3 first votes, 2 decisions, 1 ceremony.
-    assert scenario.result.created == 1 + 18 + 270 + 2 + 3 + 310 + 310 * len(PLAN.members) + 2 + 1
+    # 310 x 3 first votes, 2 decisions, 1 ceremony; then the live review: 1 campaign, 2 categories,
+    # 7 nominations, their first votes and 1 objection (councils and recusals answer 200).
+    live = live_plan(PLAN)
+    first_votes = sum(b in ("yes", "no") for n in live.nominations for b in n.ballots)
+    assert first_votes == 14
+    live_created = 1 + len(live.categories) + len(live.nominations) + first_votes + 1
+    assert scenario.result.created == 1 + 18 + 270 + 2 + 3 + 310 + 310 * len(PLAN.members) + 2 + 1 + live_created
 
 
 async def test_the_honour_roll_shows_40_20_and_250_under_the_right_campaigns(scenario: Loaded, anonymous: Api) -> None:
@@ -176,3 +184,68 @@ async def test_export_of_one_campaign_is_the_services_csv_byte_for_byte(
     direct = await anonymous.events.get("/honorees.csv", params={"campaign_id": campaign_id, "kind": "individual"})
     assert ran.stdout.encode("utf-8") == direct.content
     assert len(list(csv.reader(io.StringIO(ran.stdout.removeprefix("\ufeff"))))) == 1 + 20
+
+
+@pytest.fixture
+async def chair(stack: Stack, scenario: Loaded) -> AsyncIterator[Api]:
+    """The standing committee's first member, who chairs the demo's councils."""
+    api = await Api.login(stack, PLAN.members[0], scenario.result.password)
+    yield api
+    await api.aclose()
+
+
+async def test_the_2014_categories_say_how_the_standing_committee_decided(
+    scenario: Loaded, anonymous: Api, chair: Api
+) -> None:
+    for campaign_id in scenario.result.campaign_ids.values():
+        campaign = (await anonymous.awards.get(f"/campaigns/{campaign_id}")).json()
+        for k in campaign["categories"]:
+            assert (k["pass_mark"], k["secret_ballot"], k["comment_working_days"]) == (
+                {"more_than_percent": 50},
+                False,
+                0,
+            )
+        council = await chair.awards.get(f"/campaigns/{campaign_id}/council")
+        assert council.status_code == 200, council.text
+        assert len(council.json()["member_account_ids"]) == len(PLAN.members)
+
+
+async def test_a_campaign_of_this_year_is_left_in_review_with_a_live_ballot_and_a_notice(
+    scenario: Loaded, anonymous: Api, chair: Api
+) -> None:
+    live = live_plan(PLAN)
+    page = (await anonymous.awards.get("/campaigns", params={"q": live.code})).json()["items"]
+    campaign = next(c for c in page if c["code"] == live.code)
+    nominations = (await chair.awards.get("/nominations", params={"campaign_id": campaign["id"], "limit": 200})).json()[
+        "items"
+    ]
+    by_status = Counter(n["status"] for n in nominations)
+    assert by_status == {"approved": 3, "submitted": 3, "returned": 1}
+    # The approved ones are on public notice, and no decision may include them yet.
+    notices = (await anonymous.awards.get("/notices", params={"campaign_id": campaign["id"]})).json()["items"]
+    approved = [n for n in nominations if n["status"] == "approved"]
+    assert {x["nomination_id"] for x in notices} == {n["id"] for n in approved}
+    refused = await chair.awards.post(
+        "/decisions",
+        json={
+            "number": "99-QĐ/TU (thử)",
+            "signed_on": "2026-12-01",
+            "signer": "Thử",
+            "nomination_ids": [approved[0]["id"]],
+        },
+    )
+    assert refused.status_code == 409, refused.text
+    # The ballot that cannot pass: one yes, one no, one member recused; more than half of 2 is not reached.
+    pending = [n for n in nominations if n["status"] == "submitted"]
+    tallies = [
+        (await chair.awards.get(f"/nominations/{n['id']}/votes")).json()
+        for n in nominations
+        if n["status"] == "submitted"
+    ]
+    blocked = next(t for t in tallies if t["recused"] == 1)
+    assert (blocked["yes"], blocked["no"], blocked["entitled"]) == (1, 1, 2)
+    nid = next(n["id"] for n, t in zip(pending, tallies, strict=True) if t is blocked)
+    assert (await chair.awards.post(f"/nominations/{nid}/approve")).status_code == 409
+    # The secret ballot names nobody.
+    secret = [t for t in tallies if t["secret_ballot"]]
+    assert secret and all("votes" not in t for t in secret)

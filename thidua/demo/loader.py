@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from thidua.apiclient import ApiError, Client, until_known
 from thidua.settings import Demo
 
+from .live import LiveReview, live_plan
 from .scenario import DEMO_POSITION, Plan, build_plan
 
 KEY_PREFIX = "demo-bt2014"
@@ -64,6 +65,7 @@ class Loader:
         self.campaigns: dict[str, dict[str, Any]] = {}  # code -> campaign (with its categories)
         self.category_ids: dict[str, str] = {}
         self.nominations: dict[str, dict[str, Any]] = {}  # plan key -> nomination
+        self.member_ids: list[str] = []  # the committee members' account ids, in the plan's order
 
     # ------------------------------------------------------------ helpers
     def say(self, text: str) -> None:
@@ -104,7 +106,10 @@ class Loader:
         if province is not None:
             done = await self.complete(province["id"])
             if done is not None:
-                self.say("the Bình Thuận 2014 scenario is already loaded; nothing to do")
+                self.say(
+                    "the Bình Thuận 2014 scenario is already loaded"
+                    + ("; the live review completed" if done.loaded else "; nothing to do")
+                )
                 return done
             self.say("the scenario is partly loaded; completing it")
         await self.ensure_units(province)
@@ -115,9 +120,21 @@ class Loader:
         await self.decide()
         await self.wait_for_roll()
         await self.close_campaigns()
-        ceremony = await self.ensure_ceremony()  # the last step: once it is held, the scenario is loaded
+        ceremony = await self.ensure_ceremony()  # the last step of 2014: once it is held, 2014 is loaded
         await self.wait_for_roll(ceremony["id"])
+        await self.ensure_live_review()
         return self.result(True, ceremony["id"])
+
+    async def ensure_live_review(self) -> bool:
+        """The current year's campaign left before the council (live.py); True when this run had work to do."""
+        live = LiveReview(self, live_plan(self.plan))
+        if await live.done():
+            return False
+        if not self.tokens:  # 2014 was complete: sign the scenario's users in
+            await self.ensure_units({"id": self.unit_ids[self.plan.province.code]})
+            await self.ensure_accounts(fresh=False)
+        await live.run()
+        return True
 
     def result(self, loaded: bool, ceremony_id: str | None) -> ScenarioResult:
         return ScenarioResult(
@@ -145,7 +162,7 @@ class Loader:
         ceremony = await self.find_ceremony()
         if ceremony is None or ceremony.get("status") != "held":
             return None
-        return self.result(False, ceremony["id"])
+        return self.result(await self.ensure_live_review(), ceremony["id"])
 
     # ------------------------------------------------------------ units
     async def ensure_units(self, province: dict[str, Any] | None) -> None:
@@ -289,13 +306,7 @@ class Loader:
                         f"/campaigns/{self.campaigns[plan.code]['id']}/categories",
                         token=self.chair,
                         idempotency_key=self.key("category", plan.code, cat.code),
-                        json={
-                            "code": cat.code,
-                            "name": cat.name,
-                            "nominee_kind": cat.nominee_kind,
-                            "quota": cat.quota,
-                            "form": cat.form,
-                        },
+                        json=cat.as_json(),
                         ok=(201,),
                     )
                     category = (
@@ -310,6 +321,25 @@ class Loader:
             f"campaigns: {', '.join(c.name for c in self.plan.campaigns)}; "
             f"{len(self.plan.counts)} categories with quotas "
             f"{'/'.join(str(n) for n in self.plan.counts.values())} ({created} created now)"
+        )
+
+    async def ensure_council(self, campaign_id: str) -> None:
+        """The campaign's council: the standing committee's members (their categories have pass marks)."""
+        if not self.member_ids:
+            self.member_ids = [
+                (await self.c.get("units", "/auth/me", token=self.tokens[m]))["id"] for m in self.plan.members
+            ]
+        path = f"/campaigns/{campaign_id}/council"
+        current = await self.c.get("awards", path, token=self.chair)
+        if sorted(current.get("member_account_ids") or []) == sorted(self.member_ids):
+            return
+        # The awards service learns of new accounts over NATS, a moment after they were created.
+        await until_known(
+            lambda: self.c.request(
+                "PUT", "awards", path, token=self.chair, json={"member_account_ids": self.member_ids}, ok=(200,)
+            ),
+            PROPAGATION_TIMEOUT,
+            retry=lambda exc: exc.status == 400,
         )
 
     async def set_campaigns_open(self, wanted_open: bool) -> None:
@@ -378,6 +408,7 @@ class Loader:
     # ------------------------------------------------------------ the committee's review
     async def review(self) -> None:
         pending = [n for n in self.nominations.values() if n["status"] == "submitted"]
+        await gather(self.ensure_council(c["id"]) for c in self.campaigns.values())
 
         async def vote(member: str, n: dict[str, Any]) -> None:
             await self.c.post(
@@ -396,7 +427,8 @@ class Loader:
 
         await gather(approve(n) for n in pending)
         self.say(
-            f"review: {len(self.plan.members)} committee members voted on {len(pending)} nominations; "
+            f"review: the council of the {len(self.plan.members)} standing members voted on {len(pending)} nominations "
+            "(more than half of them must approve); "
             f"{len(pending)} approved"
         )
 

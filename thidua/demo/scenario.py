@@ -156,6 +156,13 @@ class Committee:
     grassroots: tuple[str, ...]  # codes of its grassroots organisations
 
 
+# How the standing committee decided the 2014 commendations: a resolution of a
+# party body is valid only when more than half of its members approve (Điều lệ
+# Đảng, Article 9, clause 5; counted on the body's members, Quy định
+# 24-QĐ/TW/2021, 9.3), with an open vote and no public comment before the decision.
+STANDING_COMMITTEE_MARK = {"more_than_percent": 50}
+
+
 @dataclass(frozen=True)
 class CategoryPlan:
     code: str
@@ -163,6 +170,21 @@ class CategoryPlan:
     nominee_kind: str  # "collective" | "individual"
     quota: int
     form: str
+    pass_mark: dict[str, int] | None = None
+    secret_ballot: bool = False
+    comment_working_days: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "nominee_kind": self.nominee_kind,
+            "quota": self.quota,
+            "form": self.form,
+            "pass_mark": self.pass_mark,
+            "secret_ballot": self.secret_ballot,
+            "comment_working_days": self.comment_working_days,
+        }
 
 
 @dataclass(frozen=True)
@@ -270,7 +292,9 @@ def build_plan(tag: str = "") -> Plan:
         categories = []
         for h in honoured:
             code = f"{prefix}-{category_codes[h['nominee_kind']]}"
-            categories.append(CategoryPlan(code, h["category"], h["nominee_kind"], h["count"], "Biểu dương"))
+            categories.append(
+                CategoryPlan(code, h["category"], h["nominee_kind"], h["count"], "Biểu dương", STANDING_COMMITTEE_MARK)
+            )
             counts[code] = h["count"]
         if prefix == "DVK":
             description = (
