@@ -96,7 +96,8 @@ async def test_the_officer_attaches_downloads_adds_and_removes_files(browser: An
         changes = page.locator("ul.file-changes li")
         await expect(changes).to_have_count(3)
         await expect(changes.nth(2)).to_contain_text(f"Xóa tệp đính kèm: {PDF_NAME}")
-        await expect(page.locator("table.history")).to_contain_text("Đính kèm tệp")
+        await expect(page.locator("table.history")).to_contain_text(f"Đính kèm tệp: {PDF_NAME}")
+        await expect(page.locator("table.history")).to_contain_text(f"Xóa tệp đính kèm: {PDF_NAME}")
     finally:
         await context.close()
 

@@ -83,6 +83,8 @@ async def test_the_committee_returns_and_the_officer_completes_and_resubmits(bro
         await expect(history).to_have_count(4)
         await expect(history.nth(1)).to_contain_text("Trả lại")
         await expect(history.nth(2)).to_contain_text("Sửa thành tích")
+        # Each version is kept: the edit's row shows the record as it was before.
+        await expect(history.nth(2).locator("details")).to_contain_text(n["achievements"])
         await expect(history.nth(3)).to_contain_text("Gửi lại")
     finally:
         await context.close()
