@@ -155,6 +155,19 @@ class LocalPostgres:
             self._run([str(_postgres_bin() / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
         self._started = False
 
+    def pid(self) -> int | None:
+        """The postmaster's process id, from its lock file (None when there is none)."""
+        try:
+            return int((self.datadir / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
+    def running(self) -> bool:
+        return process_exists(self.pid())
+
+    def exit_status(self) -> str:
+        return "its postmaster is gone"
+
 
 class LocalNats:
     def __init__(self, datadir: Path, preferred_port: int | None = 42229) -> None:
@@ -181,6 +194,12 @@ class LocalNats:
             self.proc = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=log, start_new_session=True)
         wait_for_port(self.port, 30, self.proc, "nats-server")
 
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def exit_status(self) -> str:
+        return exit_status(self.proc)
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -206,6 +225,16 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        """Start granian; after a crash, first end what is left of the last one and wait for its port."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # orphaned workers would hold the port
+            self.proc.wait()
+            deadline = time.monotonic() + 10
+            while not port_is_free(self.port):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"port {self.port} is still taken")
+                time.sleep(0.1)
         cmd = [
             str(_bin_dir() / "granian"),
             "--interface",
@@ -219,6 +248,10 @@ class ServiceProcess:
             "--loop",
             "uvloop",
             "--no-ws",
+            # A worker that dies is replaced by granian; the whole process, by thidua/supervisor.py.
+            "--respawn-failed-workers",
+            "--respawn-interval",
+            "0.5",
             "--log-level",
             "warning",
             f"services.{self.name}.asgi:app",
@@ -232,6 +265,12 @@ class ServiceProcess:
                 start_new_session=True,
                 cwd=Path(__file__).resolve().parent.parent,
             )
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def exit_status(self) -> str:
+        return exit_status(self.proc)
 
     def wait_ready(self, timeout: float = 60) -> None:
         import httpx
@@ -265,6 +304,29 @@ class ServiceProcess:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL, 5)
+
+
+def process_exists(pid: int | None) -> bool:
+    """Is `pid` a live process? A zombie (dead, its parent not yet told) is not: it serves nothing."""
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's
+        pass
+    with contextlib.suppress(OSError, IndexError):  # Linux: the state is the field after the name in parentheses
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def exit_status(proc: subprocess.Popen | None) -> str:
+    """How a child process ended, in words: "code 1", "killed by signal 9"."""
+    code = None if proc is None else proc.poll()
+    if code is None:
+        return "not started" if proc is None else "running"
+    return f"killed by signal {-code}" if code < 0 else f"code {code}"
 
 
 def service_env(database_url: str, nats_url: str, urls: Mapping[str, str], **extra: str) -> dict[str, str]:

@@ -54,6 +54,7 @@ class LocalStack:
     nats_url: str | None
     workers: int
     admin_password: str | None
+    port_offset: int = 0  # added to every service's default port (8100..8103), to run a second stack beside one
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> LocalStack:
@@ -63,6 +64,7 @@ class LocalStack:
             nats_url=_set(env, "NATS_URL"),
             workers=int(env.get("WORKERS", "1")),
             admin_password=_set(env, "THIDUA_ADMIN_PASSWORD"),
+            port_offset=int(env.get("THIDUA_PORT_OFFSET", "0")),
         )
 
 

@@ -3,7 +3,8 @@
 PostgreSQL and NATS from the wheels unless DATABASE_URL / NATS_URL name
 servers, every service's migrations, the services as granian processes, an
 `admin` account on an empty database, and (with `--demo=1`) the demo scenario;
-then it waits for Ctrl-C and stops what it started, in reverse order.
+then it keeps them running (thidua/supervisor.py: what exits is started
+again) until Ctrl-C, and stops what it started, in reverse order.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from thidua import devstack, registry
 from thidua.commands import Subparsers
 from thidua.commands.database import migrate_all
 from thidua.settings import LocalStack
+from thidua.supervisor import Child, Supervisor
 
 if TYPE_CHECKING:
     from thidua.demo import ScenarioResult
@@ -42,7 +44,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started: list[devstack.LocalPostgres | devstack.LocalNats] = []
     database_url, nats_url = settings.database_url, settings.nats_url
     specs = registry.all_services()
-    busy = [f"{s.name} ({s.port})" for s in specs if not devstack.port_is_free(s.port)]
+    port = {s.name: s.port + settings.port_offset for s in specs}
+    busy = [f"{s.name} ({port[s.name]})" for s in specs if not devstack.port_is_free(port[s.name])]
     if busy:
         print(f"thidua: these ports are in use, stop what holds them first: {', '.join(busy)}", file=sys.stderr)
         return 1
@@ -69,12 +72,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             started.append(nats)
             nats_url = nats.url
         asyncio.run(migrate_all(database_url))
-        urls = {spec.name: f"http://127.0.0.1:{spec.port}" for spec in specs}
+        urls = {spec.name: f"http://127.0.0.1:{port[spec.name]}" for spec in specs}
         env = devstack.service_env(database_url, nats_url, urls)
         (var / "logs").mkdir(exist_ok=True)
         for spec in specs:
             svc = devstack.ServiceProcess(
-                spec.name, spec.port, env, workers=settings.workers, log_path=var / "logs" / f"{spec.name}.log"
+                spec.name, port[spec.name], env, workers=settings.workers, log_path=var / "logs" / f"{spec.name}.log"
             )
             svc.start()
             services.append(svc)
@@ -87,15 +90,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             demo = load_demo({s.name: s.url for s in services}, admin_password=password, out=sys.stdout)
         _print_banner(services, password, settings, demo)
+        supervisor = Supervisor(sys.stderr)
+        for server in started:
+            what = "PostgreSQL" if isinstance(server, devstack.LocalPostgres) else "NATS"
+            supervisor.watch(Child(what, server.running, server.exit_status, server.start))
+        for svc in services:
+            supervisor.watch(Child(f"the {svc.name} service", svc.running, svc.exit_status, svc.start))
         while not stop_requested:
-            for svc in services:
-                if svc.proc is not None and svc.proc.poll() is not None:
-                    print(
-                        f"thidua: the {svc.name} service stopped (code {svc.proc.returncode}); see var/logs",
-                        file=sys.stderr,
-                    )
-                    return 1
-            time.sleep(0.5)
+            supervisor.tick()
+            time.sleep(0.25)
         print("\nstopping…", flush=True)
         return 0
     finally:
