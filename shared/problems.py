@@ -134,8 +134,52 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
     return problem_response(Problem(status, detail, headers=dict(exc.headers or {})), request.url.path)
 
 
+# How long a client should wait before it tries again when a server is away (the supervisor of `thidua run`
+# starts a stopped PostgreSQL again after half a second; a managed server fails over in seconds).
+RETRY_AFTER_SECONDS = 2
+
+# What a call meets when its database is away, restarting or overloaded: the connection refused, reset or
+# timed out, the server shutting down or starting up (57P01..57P03), a query cancelled by statement_timeout
+# (57014), too many connections (53300). Not the client's fault, nor a bug: 503 with Retry-After.
+OUTAGES: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Does `exc` mean that a server this call needs is unreachable for now (not a bug, not a bad request)?"""
+    if isinstance(exc, OUTAGES):
+        return True
+    # asyncpg's words for a connection the server closed under a pool (anything else of this class is a bug)
+    return isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc)
+
+
+def outage(path: str) -> Response:
+    """The answer to a call whose database is away: 503, a problem document, and when to try again."""
+    problem = Problem(
+        503,
+        "the service's database cannot be reached at the moment; nothing was changed, try again shortly",
+        type_="/problems/unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+    return problem_response(problem, path)
+
+
+def handle_outage(request: Request, exc: Exception) -> Response:
+    if not is_outage(exc):
+        return handle_unexpected(request, exc)
+    log.warning("a server is unavailable", extra={"path": request.url.path, "error": repr(exc)})
+    return outage(request.url.path)
+
+
 def handle_database(request: Request, exc: asyncpg.PostgresError) -> Response:
-    """Safety net: a database refusal caused by the client's data is a 4xx, not a 500."""
+    """Safety net: a database refusal caused by the client's data is a 4xx, not a 500; an outage is a 503."""
+    if is_outage(exc):
+        return handle_outage(request, exc)
     if isinstance(exc, asyncpg.UniqueViolationError):
         problem = Problem(409, "that value is already taken" + _constraint(exc))
     elif isinstance(exc, (asyncpg.ForeignKeyViolationError, asyncpg.CheckViolationError)):
@@ -172,6 +216,9 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain,
     HTTPException: handle_http,
     asyncpg.PostgresError: handle_database,
+    ConnectionError: handle_outage,
+    TimeoutError: handle_outage,
+    asyncpg.InterfaceError: handle_outage,
     RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }

@@ -30,7 +30,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, ExceptionHandlersMap, Message, Receive, Scope, Send
 
-from shared.problems import Problem
+from shared.problems import RETRY_AFTER_SECONDS, Problem, is_outage
 
 from . import domain
 from .client import Calls, Refused, TokenRefused, Unavailable
@@ -216,7 +216,10 @@ _INTERNAL = (
 
 def error_page(request: Request[Any, Any, Any], status: int, detail: str | None = None) -> Response[Any]:
     title, text = MESSAGES.get(status, ("Không thực hiện được", "Yêu cầu không thực hiện được."))
-    return render(request, "error.html", status=status, title=title, text=text, detail=detail)
+    page = render(request, "error.html", status=status, title=title, text=text, detail=detail)
+    if status == 503:  # a service or the console's own database is away for a moment
+        page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return page
 
 
 def to_login(request: Request[Any, Any, Any], next_path: str | None, reason: str | None) -> Response[Any]:
@@ -250,6 +253,9 @@ def _answer(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return error_page(request, exc.status if 400 <= exc.status < 500 else 400, exc.detail)
     if isinstance(exc, Unavailable):
         log.warning("a service is unavailable", extra={"service": exc.service, "reason": exc.reason})
+        return error_page(request, 503)
+    if is_outage(exc):  # the console's own database (its sessions)
+        log.warning("the console's database is unavailable", extra={"error": repr(exc)})
         return error_page(request, 503)
     if isinstance(exc, NotFoundException):
         return error_page(request, 404)
