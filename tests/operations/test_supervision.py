@@ -23,6 +23,7 @@ import pytest
 
 from tests.support import eventually
 from thidua import devstack, registry
+from thidua.supervisor import wait_before
 
 READY_TIMEOUT = 180.0
 
@@ -199,3 +200,7 @@ async def test_what_is_killed_comes_back_and_ctrl_c_stops_everything(
     for port in run.ports.values():
         with pytest.raises(httpx.ConnectError):
             await client.get(f"http://127.0.0.1:{port}/health/live")
+
+
+def test_the_wait_before_a_new_start_doubles_up_to_half_a_minute() -> None:
+    assert [wait_before(n) for n in range(1, 9)] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
