@@ -4,8 +4,13 @@ Each service keeps which accounts are disabled in its own database (the
 `account_blocks` migration set): the units service writes it in the
 transaction that disables or enables an account; awards and events apply the
 `units.account.*` events to it (`on_account`, named in their `consumes.py`).
-Every write that changes it sends `NOTIFY account_blocks` in the same
-transaction.
+Every write that may change the set of disabled accounts sends `NOTIFY
+account_blocks` in the same transaction; a new account that is not disabled
+(most writes: one per account created) sends none, as it changes nothing a
+process holds. A NOTIFY makes PostgreSQL commit under its global notify lock,
+but these writes are rare (an account disabled, enabled or edited), apply one
+at a time in each service, and must reach every process of every replica
+within a second: for them the NOTIFY stays (docs/architecture.md).
 
 Every process (each granian worker of each replica) holds the disabled ids in
 memory (`AccountBlocks`): loaded at start, read again whenever a notification
@@ -45,23 +50,24 @@ QUERY_TIMEOUT = 5.0
 async def record(conn: asyncpg.Connection, account_id: uuid.UUID, *, disabled: bool, version: int) -> bool:
     """Record whether an account is disabled, at its `version`, in the caller's transaction.
 
-    An older version than the one held changes nothing. A change notifies
-    every process of this service at commit. True when it changed the row.
+    An older version than the one held changes nothing. A change that may
+    change the disabled set notifies every process of this service at commit.
+    True when it changed the row.
     """
-    changed = await conn.fetchval(
+    changed = await conn.fetchrow(
         """INSERT INTO account_blocks (account_id, disabled, version) VALUES ($1, $2, $3)
            ON CONFLICT (account_id) DO UPDATE
                SET disabled = EXCLUDED.disabled, version = EXCLUDED.version, updated_at = now()
                WHERE account_blocks.version < EXCLUDED.version
-           RETURNING true""",
+           RETURNING xmax = 0 AS inserted""",
         account_id,
         disabled,
         version,
     )
-    if changed:
+    if changed is not None and (disabled or not changed["inserted"]):
         # Delivered at commit, and only if it commits: no process reloads a change that did not happen.
         await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
-    return bool(changed)
+    return changed is not None
 
 
 async def on_account(conn: asyncpg.Connection, env: events.Envelope) -> None:

@@ -1,16 +1,21 @@
 """Idempotent consumers of JetStream events.
 
-A durable pull consumer, provisioned explicitly, explicit ack. For each
-message the handler's writes and the event id in the `inbox` table commit in
-one transaction, and the ack goes after the commit: a redelivered event finds
-its id in the inbox and changes nothing. A message whose handler fails
-`max_deliver` times, or that cannot be decoded, is written to `dead_letters`,
-published on `dead.<consumer>.<subject>`, and terminated: visible, not lost.
+A durable pull consumer, provisioned explicitly, explicit ack. It fetches
+the messages waiting (up to `BATCH`) and applies them in stream order in one
+transaction: each handler's writes and each event id in the `inbox` table
+commit together, and the acks of the whole batch go after the commit: a
+redelivered event finds its id in the inbox and changes nothing. If the
+batch's transaction fails because of an event, its messages are applied
+again one per transaction, so the good ones commit and the bad one alone is
+redelivered. A message whose handler fails `max_deliver` times, or that
+cannot be decoded, is written to `dead_letters`, published on
+`dead.<consumer>.<subject>`, and terminated: visible, not lost.
 
 JetStream itself never gives up on a message (its `max_deliver` is unlimited):
 a message it stopped redelivering would be neither applied nor dead-lettered,
 only gone. So an outage of the database (a connection error, a rollback
-forced by a deadlock or a serialization failure) only delays a message, and a
+forced by a deadlock or a serialization failure) only delays a message (the
+whole batch, when the database is out), and a
 message whose dead letter cannot be written yet comes back later.
 
 Several processes may bind the same durable: JetStream shares the messages
@@ -28,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -72,9 +77,16 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.TransactionRollbackError,
     asyncpg.CannotConnectNowError,
+    # The server is shutting down or restarting: connections are ended mid-statement (57P01, 57P02).
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
 )
 MAX_NAK_DELAY = 5.0
+# Messages fetched, applied in one transaction and acknowledged together. A batch must be done
+# well within the durable's ack_wait (events' consumers: 5 s); a few hundred unit events take
+# a fraction of a second.
+BATCH = 256
 
 
 class Consumer:
@@ -85,7 +97,7 @@ class Consumer:
         subscription: Subscription,
         *,
         max_deliver: int = 5,
-        batch: int = 64,
+        batch: int = BATCH,
     ) -> None:
         self.pool = pool
         self.js = js
@@ -121,7 +133,7 @@ class Consumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.durable}")
 
     async def stop(self) -> None:
-        """Finish the message in hand, hand the rest of the batch back, then stop fetching."""
+        """Finish the batch in hand (when applied one by one, hand the rest back), then stop fetching."""
         self._stopping = True
         if self._task:
             try:
@@ -150,30 +162,89 @@ class Consumer:
                 log.exception("fetch failed", extra={"consumer": self.durable})
                 await asyncio.sleep(0.5)
                 continue
-            for i, msg in enumerate(msgs):
+            try:
+                await self.process_batch(msgs)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A batch's trouble (a lost ack, an unreachable database) must not end the
+                # loop: unacknowledged, its messages come back after ack_wait.
+                log.exception("message not settled", extra={"consumer": self.durable, "messages": len(msgs)})
+
+    async def process_batch(self, msgs: Sequence[Msg]) -> None:
+        """Apply fetched messages in one transaction, then acknowledge them all.
+
+        If that transaction fails because of an event (a handler raised), the batch is
+        applied again one message per transaction, so that the good events commit and
+        the bad one alone follows the path of `process` (redelivery, then dead letter).
+        If it fails because of the infrastructure, every message is only delayed.
+        """
+        if len(msgs) == 1:
+            await self.process(msgs[0])
+            return
+        ready: list[tuple[Msg, events.Envelope, Handler]] = []
+        for msg in msgs:
+            try:
+                prepared = await self._prepare(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # its skip or dead letter not settled: it comes back after ack_wait
+                log.exception("message not settled", extra={"consumer": self.durable, "subject": msg.subject})
+                continue
+            if prepared is not None:
+                ready.append((msg, *prepared))
+        if not ready:
+            return
+        try:
+            fresh = await self.apply_all([(env, msg.subject, handler) for msg, env, handler in ready])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, TRANSIENT_ERRORS) and not isinstance(exc, asyncpg.TransactionRollbackError):
+                # The database (or the network to it) is out: every event waits, none is to blame.
+                log.warning(
+                    "batch not applied; will be redelivered",
+                    extra={"consumer": self.durable, "messages": len(ready), "error": repr(exc)},
+                )
+                await asyncio.gather(*(self._retry_later(msg) for msg, _, _ in ready))
+                return
+            # An event's fault, or a deadlock or serialization failure of the bigger
+            # transaction: one by one, each event settles on its own.
+            log.warning(
+                "batch not applied; applying its events one by one",
+                extra={"consumer": self.durable, "messages": len(ready), "error": repr(exc)},
+            )
+            for i, (msg, env, handler) in enumerate(ready):
                 if self._stopping:
                     # Back to JetStream now, for another replica, rather than after ack_wait.
-                    for rest in msgs[i:]:
+                    for rest, _, _ in ready[i:]:
                         with contextlib.suppress(Exception):
                             await rest.nak()
-                    break
+                    return
                 try:
-                    await self.process(msg)
+                    await self._apply_one(msg, env, handler)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    # One message's trouble (a lost ack, an unreachable database) must not
-                    # end the loop: unacknowledged, the message comes back after ack_wait.
                     log.exception("message not settled", extra={"consumer": self.durable, "subject": msg.subject})
+            return
+        self.applied += fresh
+        await self.acknowledge([msg for msg, _, _ in ready])
 
     async def process(self, msg: Msg) -> None:
-        """Apply one message and settle it with JetStream: ack, nak or dead letter."""
+        """Apply one message in a transaction of its own and settle it with JetStream: ack, nak or dead letter."""
+        prepared = await self._prepare(msg)
+        if prepared is not None:
+            await self._apply_one(msg, *prepared)
+
+    async def _prepare(self, msg: Msg) -> tuple[events.Envelope, Handler] | None:
+        """The decoded event and its handler; None when the message is settled already (skipped or dead)."""
         deliveries = msg.metadata.num_delivered if msg.metadata else 1
         try:
             head = events.decode_head(msg.data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             await self._dead_letter(msg, deliveries, f"undecodable: {exc}", event_id=None)
-            return
+            return None
         handler = self.handlers.get(head.type)
         if handler is None:
             # A newer producer's event type, or one this subscription does not apply: not poison.
@@ -182,15 +253,19 @@ class Consumer:
                 "event skipped: " + ("not handled by this consumer" if known else "a type this version does not know"),
                 extra={"consumer": self.durable, "subject": msg.subject, "type": head.type, "event_id": str(head.id)},
             )
-            await self.acknowledge(msg)
-            return
+            await self.acknowledge([msg])
+            return None
         try:
             env = events.decode(msg.data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             await self._dead_letter(msg, deliveries, f"undecodable: {exc}", event_id=str(head.id))
-            return
+            return None
+        return env, handler
+
+    async def _apply_one(self, msg: Msg, env: events.Envelope, handler: Handler) -> None:
+        deliveries = msg.metadata.num_delivered if msg.metadata else 1
         try:
-            fresh = await self.apply(env, msg.subject, handler)
+            fresh = await self.apply_all([(env, msg.subject, handler)])
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -208,32 +283,49 @@ class Consumer:
                         "transient": transient,
                     },
                 )
-                await msg.nak(delay=min(0.2 * 2**deliveries, MAX_NAK_DELAY))
+                await self._retry_later(msg)
             return
-        if fresh:
-            self.applied += 1
-        await self.acknowledge(msg)
+        self.applied += fresh
+        await self.acknowledge([msg])
 
-    async def apply(self, env: events.Envelope, subject: str, handler: Handler) -> bool:
-        """The event's id into the inbox and the handler's writes, in one transaction.
+    async def _retry_later(self, msg: Msg) -> None:
+        deliveries = msg.metadata.num_delivered if msg.metadata else 1
+        await msg.nak(delay=min(0.2 * 2**deliveries, MAX_NAK_DELAY))
 
-        True when applied now; False when the inbox already held it (a redelivery).
+    async def apply_all(self, items: Sequence[tuple[events.Envelope, str, Handler]]) -> int:
+        """The events' ids into the inbox and their handlers' writes, in one transaction, in order.
+
+        An event the inbox already held (a redelivery), or that came twice in `items`,
+        is not applied again. Returns how many were applied now.
         """
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                "INSERT INTO inbox (event_id, subject, consumer) VALUES ($1, $2, $3) "
-                "ON CONFLICT DO NOTHING RETURNING true",
-                env.id,
-                subject,
+            rows = await conn.fetch(
+                "INSERT INTO inbox (event_id, subject, consumer) "
+                "SELECT e, s, $3 FROM unnest($1::uuid[], $2::text[]) AS t (e, s) "
+                "ON CONFLICT DO NOTHING RETURNING event_id",
+                [env.id for env, _, _ in items],
+                [subject for _, subject, _ in items],
                 self.durable,
             )
-            if fresh:
-                await handler(conn, env)
-        return bool(fresh)
+            fresh = {row["event_id"] for row in rows}
+            applied = 0
+            for env, _, handler in items:
+                if env.id in fresh:
+                    fresh.discard(env.id)
+                    await handler(conn, env)
+                    applied += 1
+        return applied
 
-    async def acknowledge(self, msg: Msg) -> None:
+    async def apply(self, env: events.Envelope, subject: str, handler: Handler) -> bool:
+        """One event: True when applied now; False when the inbox already held it (a redelivery)."""
+        return bool(await self.apply_all([(env, subject, handler)]))
+
+    async def acknowledge(self, msgs: Sequence[Msg]) -> None:
         """After the commit: a lost ack only means a redelivery, which the inbox absorbs."""
-        await msg.ack_sync()
+        results = await asyncio.gather(*(msg.ack_sync() for msg in msgs), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _dead_letter(self, msg: Msg, deliveries: int, error: str, *, event_id: str | None) -> None:
         log.error("dead letter", extra={"consumer": self.durable, "subject": msg.subject, "error": error})

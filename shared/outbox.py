@@ -1,12 +1,26 @@
 """The transactional outbox and its relay.
 
 `emit` writes an event row in the caller's transaction, beside the state
-change it announces, and notifies the relay. The relay, one active per
+change it announces, and wakes the relay. The relay, one active per
 service (it holds an advisory lock; standbys wait for it), publishes pending
 rows in order with `publish_async`, and marks them sent only after JetStream
 acknowledged them. A crash in between repeats a publish: the `Nats-Msg-Id`
 de-duplication and the consumers' inbox absorb it. Sent rows are kept for the
 retention period, so a read model can be rebuilt from them.
+
+No write sends a NOTIFY inside its transaction: PostgreSQL commits notifying
+transactions one at a time under a global lock, which held the writes near a
+thousand a second. A write wakes the relay of its own process instead (an
+asyncio.Event: `wake`, `announce`); a woken leader polls for `busy_seconds`,
+1 ms after the wake at first and less often down to every `busy_poll_seconds`,
+so rows committed just after the wake (`emit` wakes before the commit) are
+published at once. A standby relay
+(another granian worker, another replica) passes its process's wakes on to
+the leader with a NOTIFY of its own, outside any write, one each
+`busy_seconds / 2` at most. A process that runs no relay of the service (a
+command run by hand) notifies in the transaction, as before. The idle poll
+(`poll_seconds`) is the back-stop for a wake lost, or a transaction that
+commits more than `busy_seconds` after its `emit`.
 """
 
 from __future__ import annotations
@@ -14,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -22,6 +37,7 @@ import asyncpg
 from nats.js import JetStreamContext
 
 from shared import events, idempotency
+from shared.db import Queryable
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +53,29 @@ def channel(service: str) -> str:
     return f"outbox_{service}"
 
 
+# The relays running in this process, by service: the ones a write here wakes.
+_local: dict[str, set[Relay]] = {}
+
+
+def wake(service: str) -> bool:
+    """Tell this process's relay of `service` that outbox rows are written (or about to commit).
+
+    False when this process runs no relay of the service: then the caller notifies.
+    """
+    relays = _local.get(service)
+    if not relays:
+        return False
+    for relay in relays:
+        relay.hint()
+    return True
+
+
+async def announce(conn: Queryable, service: str) -> None:
+    """After a statement that wrote outbox rows on its own (and committed them): wake the relay."""
+    if not wake(service):
+        await conn.execute("SELECT pg_notify($1, '')", channel(service))
+
+
 def row(item: Item, *, producer: str) -> tuple[uuid.UUID, str, bytes]:
     """The outbox row (id, subject, payload) of an event: for `emit`, and for a statement that writes it itself."""
     data, aggregate_id, version = item
@@ -45,13 +84,19 @@ def row(item: Item, *, producer: str) -> tuple[uuid.UUID, str, bytes]:
 
 
 async def emit(conn: asyncpg.Connection, items: Sequence[Item], *, producer: str) -> None:
-    """Record events in the current transaction; the relay publishes them after commit."""
+    """Record events in the current transaction; the relay publishes them after commit.
+
+    The wake comes before the commit: the woken relay keeps polling every few
+    milliseconds for a while, so it sees the rows as soon as they commit.
+    """
     if not items:
         return
     await conn.executemany(
         "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)", [row(i, producer=producer) for i in items]
     )
-    await conn.execute("SELECT pg_notify($1, '')", channel(producer))
+    if not wake(producer):
+        # No relay here (a command run by hand): the leader elsewhere hears of it at commit.
+        await conn.execute("SELECT pg_notify($1, '')", channel(producer))
 
 
 async def mark_for_resend(
@@ -85,6 +130,8 @@ class Relay:
         poll_seconds: float = 1.0,
         retention_days: int = 30,
         ack_timeout: float = 10.0,
+        busy_seconds: float = 1.0,
+        busy_poll_seconds: float = 0.005,
     ) -> None:
         self.pool = pool
         self.js = js
@@ -92,16 +139,32 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.retention_days = retention_days
         self.ack_timeout = ack_timeout
+        # After a wake, or a pass that found rows, the leader polls every busy_poll_seconds for busy_seconds.
+        self.busy_seconds = busy_seconds
+        self.busy_poll_seconds = busy_poll_seconds
+        self._busy_until = 0.0
+        self._woken_at = 0.0
+        self._hinted = False  # a write in this process since a standby last passed the wake on
+        self._passed_at = -busy_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
         self.published = 0
 
     def start(self) -> None:
+        _local.setdefault(self.service, set()).add(self)
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    def hint(self) -> None:
+        """Rows were written in this process: relay them now (leading), or wake the leader (standing by)."""
+        self._hinted = True
+        self._woken_at = time.monotonic()
+        self._busy_until = self._woken_at + self.busy_seconds
+        self._wake.set()
 
     async def stop(self) -> None:
         """Finish the batch in flight (its publishes are flushed and marked), then stop."""
+        _local.get(self.service, set()).discard(self)
         self._stopping = True
         self._wake.set()
         if self._task:
@@ -135,7 +198,7 @@ class Relay:
             while not self._stopping:
                 if await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock):
                     break
-                await self._sleep(self.poll_seconds)  # another replica relays; stand by
+                await self._stand_by(conn)  # another process relays
             else:
                 return
             await conn.add_listener(channel(self.service), self._on_notify)
@@ -149,7 +212,19 @@ class Relay:
                         last_cleanup = loop.time()
                     if self._stopping:
                         return
-                    if sent < BATCH:
+                    now = time.monotonic()
+                    if sent:
+                        self._busy_until = max(self._busy_until, now + self.busy_seconds)
+                    if sent >= BATCH:
+                        continue
+                    if sent:
+                        # Rows are flowing: the next wake, or a look in busy_poll_seconds.
+                        await self._sleep(self.busy_poll_seconds)
+                    elif now < self._busy_until:
+                        # Woken before the commit (`emit` is), or the rows are not there yet: look again
+                        # soon, 1 ms after the wake, then less and less often, down to busy_poll_seconds.
+                        await self._sleep(min(self.busy_poll_seconds, max(0.001, (now - self._woken_at) / 2)))
+                    else:
                         await self._sleep(self.poll_seconds)
             finally:
                 # On a broken connection these fail, and the lock went with the session anyway.
@@ -160,7 +235,31 @@ class Relay:
             await self.pool.release(conn)
 
     def _on_notify(self, *_: object) -> None:
+        # A standby passing on its writes' wake, or rows marked for resend.
+        self._woken_at = time.monotonic()
+        self._busy_until = self._woken_at + self.busy_seconds
         self._wake.set()
+
+    async def _stand_by(self, conn: asyncpg.Connection) -> None:
+        """Wait `poll_seconds` for the lock to be tried again; meanwhile pass this process's wakes on.
+
+        One NOTIFY, on this connection and in a transaction of its own, wakes the
+        leader for `busy_seconds`; so one each half of that is enough, however
+        many writes this process makes.
+        """
+        deadline = time.monotonic() + self.poll_seconds
+        while not self._stopping:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            await self._sleep(left)
+            if self._hinted and not self._stopping:
+                pause = self._passed_at + self.busy_seconds / 2 - time.monotonic()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                self._hinted = False
+                await conn.execute("SELECT pg_notify($1, '')", channel(self.service))
+                self._passed_at = time.monotonic()
 
     async def relay_once(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of pending rows; mark sent what JetStream acknowledged."""

@@ -44,6 +44,8 @@ class DatabaseSettings:
 class NatsSettings:
     url: str  # one server, or a cluster's servers separated by commas
     stream_replicas: int  # 1 on a single server; 3 on a three-node cluster
+    stream_max_age_days: float  # a stream drops messages older than this (the outbox is the record)
+    stream_max_bytes: int  # and its oldest messages past this size
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class Settings:
             nats=NatsSettings(
                 url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
                 stream_replicas=int(env.get("NATS_STREAM_REPLICAS", "1")),
+                stream_max_age_days=float(env.get("NATS_STREAM_MAX_AGE_DAYS", "30")),
+                stream_max_bytes=int(env.get("NATS_STREAM_MAX_BYTES", str(1024**3))),
             ),
             delivery=DeliverySettings(
                 max_deliver=int(env.get("MAX_DELIVER", "5")),

@@ -30,14 +30,21 @@ async def apply(conn: asyncpg.Connection, env: events.Envelope) -> bool:
     if not isinstance(data, events.UnitState):
         return False
     await conn.execute("SELECT pg_advisory_xact_lock($1)", TREE_LOCK)
-    changed = await conn.fetchval(
-        """INSERT INTO units (id, code, name, kind, parent_id, version)
-           VALUES ($1, $2, $3, $4, $5, $6)
+    # The row with its path (below its parent's, as the copy holds it now) in one statement, and
+    # whether it has children: only then is the subtree's path computed again. A unit of an import
+    # (parents first) is a leaf: one statement by its key, whatever the size of the tree.
+    changed = await conn.fetchrow(
+        """INSERT INTO units (id, code, name, kind, parent_id, version, path)
+           VALUES ($1, $2, $3, $4, $5, $6,
+                   CASE WHEN $5::uuid IS NULL THEN text2ltree(replace($1::uuid::text, '-', ''))
+                        ELSE (SELECT p.path FROM units p WHERE p.id = $5::uuid) || text2ltree(replace($1::uuid::text, '-', ''))
+                   END)
            ON CONFLICT (id) DO UPDATE
                SET code = EXCLUDED.code, name = EXCLUDED.name, kind = EXCLUDED.kind,
-                   parent_id = EXCLUDED.parent_id, version = EXCLUDED.version, updated_at = now()
+                   parent_id = EXCLUDED.parent_id, version = EXCLUDED.version, path = EXCLUDED.path,
+                   updated_at = now()
                WHERE units.version < EXCLUDED.version
-           RETURNING true""",
+           RETURNING EXISTS (SELECT 1 FROM units c WHERE c.parent_id = $1) AS has_children""",
         data.id,
         data.code,
         data.name,
@@ -45,9 +52,9 @@ async def apply(conn: asyncpg.Connection, env: events.Envelope) -> bool:
         data.parent_id,
         env.version,
     )
-    if changed:
+    if changed and changed["has_children"]:
         await _recompute_paths(conn, data.id)
-    return bool(changed)
+    return changed is not None
 
 
 async def _recompute_paths(conn: asyncpg.Connection, root: uuid.UUID) -> None:

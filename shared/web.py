@@ -6,7 +6,7 @@ subscriptions, its snapshot. `create_service_app(spec)` wires what every
 service has from it: settings, logs, migrations, the asyncpg pool, NATS and
 the streams, the outbox relay, the consumers, token verification (refusing
 disabled accounts, when its migrations name `account_blocks`), problem
-documents, health, OpenAPI (its pages and their scripts served by the
+documents, health, metrics (`shared/metrics.py`), OpenAPI (its pages and their scripts served by the
 service itself, so they work offline), Idempotency-Key handling, and the
 dependencies every handler may ask for (`service`, `pool`, `conn`, `settings`,
 `paging`, `principal`, `caller`).
@@ -47,7 +47,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
-from shared import account_blocks, auth, db, events, logs, messaging
+from shared import account_blocks, auth, db, events, logs, messaging, metrics
 from shared.consumer import Consumer, Subscription
 from shared.db import Migrations
 from shared.idempotency import IdempotencyMiddleware
@@ -315,7 +315,12 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         )
         app.state[STATE_KEY] = service
         try:
-            await messaging.provision_streams(js, spec.streams, settings.nats.stream_replicas)
+            await messaging.provision_streams(
+                js,
+                spec.streams,
+                settings.nats.stream_replicas,
+                messaging.StreamLimits(settings.nats.stream_max_age_days, settings.nats.stream_max_bytes),
+            )
             if account_blocks.MIGRATION_SET in spec.migrations.shared_sets:
                 # Before the first request: a disabled account's token is never let through at start.
                 await account_blocks.start(service)
@@ -351,7 +356,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         template_config = TemplateConfig(directory=spec.template_dir, engine=JinjaTemplateEngine)
 
     return Litestar(
-        route_handlers=[live, ready, docs_assets(), *spec.controllers],
+        route_handlers=[live, ready, metrics.metrics, docs_assets(), *spec.controllers],
         lifespan=[lifespan],
         on_startup=[document_problems, document_security],
         exception_handlers=dict(spec.exception_handlers),

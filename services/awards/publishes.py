@@ -37,7 +37,6 @@ from .nominations.schemas import Nomination
 from .notices.schemas import Objection
 
 PRODUCER = "awards"
-CHANNEL = outbox.channel(PRODUCER)
 
 
 # ------------------------------------------------------------------ events

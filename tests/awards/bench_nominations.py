@@ -1,6 +1,6 @@
 """POST /nominations against pgbench running the same SQL, side by side on one machine.
 
-    .venv/bin/python -m tests.awards.bench_nominations [--seconds 10] [--clients 16] [--workers 1]
+    .venv/bin/python -m tests.awards.bench_nominations [--seconds 10] [--clients 16] [--workers 1] [--grants 300]
 
 Starts its own stack (as the tests do), makes a tree of units and an open
 campaign, then measures
@@ -9,7 +9,11 @@ campaign, then measures
      its own, for `--seconds`;
   2. pgbench: the same two statements (the context read and the one-statement
      insert with its audit and outbox rows), prepared, same client count.
-and prints both rates and their ratio (the target, docs/architecture.md: at least 30%).
+  3. pgbench: the same work with no notify at all (the reference the write path is held against);
+  4. the wake-up latency: `--grants` decisions of one nomination each, from the
+     201 of POST /decisions to the first GET /honorees (events service) that
+     shows the award, p50/p99 (the target: p99 under 50 ms);
+and prints the rates and their ratios (the targets, docs/architecture.md).
 Not a test: it is not collected by pytest.
 """
 
@@ -32,7 +36,7 @@ from shared import events
 from tests.support import ADMIN_PASSWORD, Api, Stack, code, eventually, start_stack
 from thidua import devstack
 
-from .helpers import campaign, category
+from .helpers import approve, campaign, category, decide, nomination_body
 
 
 async def _http(
@@ -107,7 +111,64 @@ def _pgbench_script(ctx: dict) -> str:
     return " ".join(context_sql.split()) + ";\n" + " ".join(insert_sql.split()) + ";\n"
 
 
-def main(seconds: float, clients: int, workers: int) -> None:
+def _without_notify(script: str) -> str:
+    """The same script with the relay's notify left out (when the insert still sends one)."""
+    return script.replace("pg_notify('outbox_awards', '')::text", "NULL::text")
+
+
+def _pgbench(script: Path, url: str, clients: int, seconds: float) -> float:
+    pgbench = devstack._postgres_bin() / "pgbench"
+    out = subprocess.run(
+        [
+            str(pgbench),
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(int(seconds)),
+            "-f",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(next(line for line in out.splitlines() if line.startswith("tps")).split("=")[1].split()[0])
+
+
+async def _latency(stack: Stack, url: str, admin: Api, officer: Api, root: dict, unit_ids: list[str]) -> list[float]:
+    """Seconds from each decision's 201 to the first public GET /honorees that shows its award."""
+    committee = await admin.as_new("committee")
+    c = await campaign(committee, root["id"])
+    k = await category(committee, c["id"], "collective", quota=1_000_000)
+    lags: list[float] = []
+    try:
+        for unit_id in unit_ids:
+            resp = await officer.awards.post(url + "/nominations", json=nomination_body(k["id"], unit_id=unit_id))
+            assert resp.status_code == 201, resp.text
+            nomination = resp.json()
+            await approve(committee, nomination["id"])
+            decision = await decide(committee, [nomination["id"]])
+            granted = time.monotonic()
+            award_id = decision["awards"][0]["award_id"]
+            params = {"campaign_id": c["id"], "unit_id": unit_id}
+            while True:
+                resp = await officer.events.get("/honorees", params=params)
+                if resp.status_code == 200 and any(i["award_id"] == award_id for i in resp.json()["items"]):
+                    break
+                await asyncio.sleep(0.001)
+            lags.append(time.monotonic() - granted)
+    finally:
+        await committee.aclose()
+    return lags
+
+
+def main(seconds: float, clients: int, workers: int, grants: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-awards-"))
     started: list = []
     extra = None
@@ -118,7 +179,7 @@ def main(seconds: float, clients: int, workers: int) -> None:
             extra.workers = workers
             extra.start()
             extra.wait_ready(120)
-        asyncio.run(measure(stack, extra.url if extra else stack.url("awards"), seconds, clients, workers, tmp))
+        asyncio.run(measure(stack, extra.url if extra else stack.url("awards"), seconds, clients, workers, grants, tmp))
     finally:
         if extra:
             extra.stop()
@@ -127,7 +188,7 @@ def main(seconds: float, clients: int, workers: int) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-async def measure(stack: Stack, url: str, seconds: float, clients: int, workers: int, tmp: Path) -> None:
+async def measure(stack: Stack, url: str, seconds: float, clients: int, workers: int, grants: int, tmp: Path) -> None:
     admin = await Api.login(stack, "admin", ADMIN_PASSWORD)
     root = await admin.unit("Tỉnh ủy bench", kind="party_committee")
     count = 20_000
@@ -139,14 +200,23 @@ async def measure(stack: Stack, url: str, seconds: float, clients: int, workers:
     unit_ids = [u["id"] for u in resp.json()["items"]]
 
     async def copied() -> bool:
-        conn = await asyncpg.connect(stack.db_url("awards"))
+        awards = await asyncpg.connect(stack.db_url("awards"))
+        events_db = await asyncpg.connect(stack.db_url("events"))
         try:
-            return await conn.fetchval("SELECT count(*) FROM units WHERE path IS NOT NULL") >= count + 1
+            return (
+                await awards.fetchval("SELECT count(*) FROM units WHERE path IS NOT NULL") >= count + 1
+                and await events_db.fetchval("SELECT count(*) FROM units") >= count + 1
+            )
         finally:
-            await conn.close()
+            await awards.close()
+            await events_db.close()
 
     await eventually(copied, timeout=300, interval=0.5)
     officer = await admin.as_new("officer", root["id"])
+    lags: list[float] = []
+    if grants:
+        lags = sorted(await _latency(stack, url, admin, officer, root, unit_ids[:grants]))
+        del unit_ids[:grants]
     c = await campaign(admin, root["id"])
     k = await category(admin, c["id"], "collective", quota=1_000_000)
     # Warm up (token cache, prepared statements), then measure.
@@ -182,34 +252,23 @@ async def measure(stack: Stack, url: str, seconds: float, clients: int, workers:
             }
         )
     )
-    pgbench = devstack._postgres_bin() / "pgbench"
-    out = subprocess.run(
-        [
-            str(pgbench),
-            "-n",
-            "-M",
-            "prepared",
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            "-T",
-            str(int(seconds)),
-            "-f",
-            str(script),
-            stack.db_url("awards"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    tps = float(next(line for line in out.splitlines() if line.startswith("tps")).split("=")[1].split()[0])
+    tps = _pgbench(script, stack.db_url("awards"), clients, seconds)
+    bare = tmp / "nomination-without-notify.sql"
+    bare.write_text(_without_notify(script.read_text()))
+    bare_tps = _pgbench(bare, stack.db_url("awards"), clients, seconds)
     print(
         f"POST /nominations: {http_rate:.0f}/s ({done} created, {failed} refused) with {clients} clients, "
         f"{workers} granian worker(s)"
     )
     print(f"pgbench, same SQL: {tps:.0f} tps with {clients} clients")
-    print(f"ratio: {http_rate / tps:.0%} (target at least 30%)")
+    print(f"pgbench, same work without a notify: {bare_tps:.0f} tps with {clients} clients")
+    print(f"ratios: HTTP/same SQL {http_rate / tps:.0%}; HTTP/without notify {http_rate / bare_tps:.0%} (target 50%)")
+    if lags:
+        p50, p99 = lags[len(lags) // 2], lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+        print(
+            f"grant to public roll: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {lags[-1] * 1000:.1f} ms "
+            f"over {len(lags)} grants (target p99 under 50 ms)"
+        )
     await admin.aclose()
     await officer.aclose()
 
@@ -219,5 +278,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--grants", type=int, default=300)
     args = parser.parse_args()
-    main(args.seconds, args.clients, args.workers)
+    main(args.seconds, args.clients, args.workers, args.grants)

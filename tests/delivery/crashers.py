@@ -5,7 +5,7 @@ itself SIGKILL at the point under test, so nothing after it runs (no
 `finally`, no graceful close), exactly as when a machine loses power.
 
     relay:    after JetStream acknowledged the batch, before the rows are marked sent
-    consumer: after the handler's transaction committed, before the ack
+    consumer: after the batch's transaction committed, before the acks (prints how many it held)
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import signal
+from collections.abc import Sequence
 
 import asyncpg
 from nats.aio.msg import Msg
@@ -35,8 +36,8 @@ class RelayDyingBeforeMarkingSent(Relay):
 
 
 class ConsumerDyingBeforeAck(Consumer):
-    async def acknowledge(self, msg: Msg) -> None:
-        print(f"committed {msg.metadata.sequence.stream}", flush=True)
+    async def acknowledge(self, msgs: Sequence[Msg]) -> None:
+        print(f"committed {len(msgs)}", flush=True)
         _die()
 
 

@@ -6,6 +6,14 @@ p99 under 50 ms). Not a test (pytest does not collect it): run it by hand,
 It starts its own PostgreSQL from the wheel under a temporary directory,
 applies the events service's migrations, loads `rows` honourees with COPY,
 and times the roll's own queries with random filters.
+
+    .venv/bin/python -m tests.events.bench_roll [rows] DIR               # loads the roll and keeps it in DIR
+    .venv/bin/python -m tests.events.bench_roll [rows] DIR --candidates  # the ways a q= search could be read
+
+`--candidates` compares, on the random names that tests/events/random-names.lua
+asks, the ways a q= search could be read (docs/architecture.md, "Searching the
+roll"); it adds to the kept roll what the candidates need (an array column of
+the folded words, its GIN, a covering index), so keep a roll for it alone.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 
@@ -430,6 +439,220 @@ async def main(rows: int, keep: str | None) -> None:
             pg.stop()
 
 
-if __name__ == "__main__":
+# ------------------------------------------------------------ candidates
+# `--candidates`: the ways a q= search could be read, timed on the same random
+# names that ../shared/bench/random-names.lua asks (tests/events/random-names.lua),
+# one statement each, with the size of the index each needs.
+RANDOM_F = [fold(n) for n in FAMILIES]
+RANDOM_M = [fold(n) for n in MIDDLES]
+RANDOM_G = [fold(n) for n in GIVENS]
+
+
+def random_name(rng: random.Random) -> tuple[str, ...]:
+    r = rng.randrange(3)
+    if r == 0:
+        return (rng.choice(RANDOM_G),)
+    if r == 1:
+        return (rng.choice(RANDOM_F), rng.choice(RANDOM_G))
+    return tuple(dict.fromkeys((rng.choice(RANDOM_F), rng.choice(RANDOM_M), rng.choice(RANDOM_G))))
+
+
+Way = Callable[[tuple[str, ...], int], Awaitable[None]]
+
+
+async def candidates(url: str) -> None:
+    from services.events.roll.filters import ORDER, ROLL_COLUMNS, where
+
+    conn = await asyncpg.connect(url)
+    if not await conn.fetchval(
+        "SELECT true FROM pg_attribute WHERE attrelid = 'honorees'::regclass AND attname = 'tokens'"
+    ):
+        started = time.perf_counter()
+        await conn.execute(
+            "ALTER TABLE honorees ADD COLUMN tokens text[] GENERATED ALWAYS AS (roll_words_of(fold(coalesce(name, '') || ' ' || coalesce(unit_name, '')))) STORED"
+        )
+        await conn.execute("CREATE INDEX honorees_tokens ON honorees USING gin (tokens) WHERE status = 'granted'")
+        await conn.execute("VACUUM ANALYZE honorees")
+        print(f"built the tokens column and its GIN in {time.perf_counter() - started:.1f} s")
+    if not await conn.fetchval("SELECT to_regclass('honorees_walk') IS NOT NULL"):
+        started = time.perf_counter()
+        await conn.execute(
+            """CREATE INDEX honorees_walk ON honorees (sort_group, sort_key, award_id)
+               INCLUDE (search, year, campaign_id, category_id, ceremony_id, unit_id) WHERE status = 'granted'"""
+        )
+        await conn.execute("VACUUM ANALYZE honorees")
+        print(f"built the covering walk index in {time.perf_counter() - started:.1f} s")
+    sizes = await conn.fetchrow(
+        """SELECT pg_relation_size('honorees') AS heap, pg_total_relation_size('honorees') AS total,
+                  pg_relation_size('honorees_search') AS trgm, pg_relation_size('honorees_tokens') AS tokens,
+                  pg_relation_size('honorees_walk') AS walk,
+                  pg_total_relation_size('roll_words') + pg_total_relation_size('roll_tokens') AS words"""
+    )
+    mb = lambda n: f"{n / 2**20:.0f} MB"  # noqa: E731
+    print(
+        f"honorees heap {mb(sizes['heap'])} (with its indexes {mb(sizes['total'])}); word table {mb(sizes['words'])}; "
+        f"trigram GIN on search {mb(sizes['trgm'])}; GIN on tokens {mb(sizes['tokens'])}; "
+        f"covering walk index {mb(sizes['walk'])}"
+    )
+    await conn.close()
+    pool = await db.create_pool(url, 2, 4)
+    page = f"SELECT {ROLL_COLUMNS} FROM m h LEFT JOIN ceremonies c ON c.id = h.ceremony_id {ORDER} LIMIT"
+
+    def trgm_sort(words: tuple[str, ...], limit: int) -> tuple[str, list]:
+        args: list = []
+        cond = where(RollFilter(words=words), args, None)
+        return f"WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE {cond}) {page} {limit}", args
+
+    def walk(words: tuple[str, ...], limit: int) -> tuple[str, list]:
+        args: list = []
+        cond = where(RollFilter(words=words), args, None, search="(h.search || '')")
+        return (
+            f"SELECT {ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id "
+            f"WHERE {cond} {ORDER} LIMIT {limit}",
+            args,
+        )
+
+    # The dictionary of the roll's words, held in the process (as an embedded index would).
+    vocabulary = [r[0] for r in await pool.fetch("SELECT token FROM roll_tokens")]
+
+    def tokens_sort(words: tuple[str, ...], limit: int) -> tuple[str, list]:
+        from services.events.domain import word_matches
+
+        args = [[t for t in vocabulary if word_matches(w, t)] for w in words]
+        conds = " AND ".join(f"h.tokens && ${i + 1}::text[]" for i in range(len(args)))
+        return (
+            f"WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE h.status = 'granted' AND {conds}) {page} {limit}",
+            args,
+        )
+
+    def walk_covering(words: tuple[str, ...], limit: int) -> tuple[str, list]:
+        args: list = []
+        cond = where(RollFilter(words=words), args, None, alias="w")
+        return (
+            f"""WITH m AS MATERIALIZED (SELECT w.award_id FROM honorees w WHERE w.status = 'granted' AND {cond}
+                                        ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT {limit})
+                SELECT {ROLL_COLUMNS} FROM m JOIN honorees h ON h.award_id = m.award_id
+                LEFT JOIN ceremonies c ON c.id = h.ceremony_id {ORDER}""",
+            args,
+        )
+
+    def planner(words: tuple[str, ...], limit: int) -> tuple[str, list]:
+        args: list = []
+        cond = where(RollFilter(words=words), args, None)
+        return (
+            f"SELECT {ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id "
+            f"WHERE {cond} {ORDER} LIMIT {limit}",
+            args,
+        )
+
+    async def today(words: tuple[str, ...], limit: int) -> None:
+        await queries.list_honorees(pool, RollFilter(words=words), None, limit)
+
+    async def today_uncached(words: tuple[str, ...], limit: int) -> None:
+        from services.events.roll import search
+
+        search._lookups.at = None  # as before the lookups were cached
+        await queries.list_honorees(pool, RollFilter(words=words), None, limit)
+
+    async def lookup(words: tuple[str, ...], limit: int) -> None:
+        from services.events.roll.search import _words
+
+        await _words(pool, words)
+
+    # An embedded index: the roll's words' honourees, as positions in the roll's
+    # order, held in the process (each query word's positions kept once asked).
+    started = time.perf_counter()
+    rows = await pool.fetch(
+        "SELECT award_id, search FROM honorees WHERE status = 'granted' ORDER BY sort_group, sort_key, award_id"
+    )
+    ids = [r["award_id"] for r in rows]
+    postings: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        for t in set(r["search"].split()):
+            postings.setdefault(t, []).append(i)
+    del rows
+    vocab = list(postings)
+    asked: dict[str, tuple[list[int], set[int]]] = {}
+    print(
+        f"built the embedded index of {len(ids)} honourees, {len(vocab)} words in {time.perf_counter() - started:.1f} s"
+    )
+
+    def positions(w: str) -> tuple[list[int], set[int]]:
+        from services.events.domain import word_matches
+
+        hit = asked.get(w)
+        if hit is None:
+            tokens = [t for t in vocab if word_matches(w, t)]
+            found = postings[tokens[0]] if len(tokens) == 1 else sorted(set().union(*(postings[t] for t in tokens)))
+            hit = asked[w] = (found, set(found))
+        return hit
+
+    async def embedded(words: tuple[str, ...], limit: int) -> None:
+        lists = sorted((positions(w) for w in words), key=lambda h: len(h[0]))
+        rest = [h[1] for h in lists[1:]]
+        page = []
+        for p in lists[0][0]:
+            if all(p in other for other in rest):
+                page.append(ids[p])
+                if len(page) == limit:
+                    break
+        await pool.fetch(
+            f"SELECT {ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id "
+            f"WHERE h.award_id = ANY($1::uuid[]) {ORDER}",
+            page,
+        )
+
+    def one_statement(make: Callable[[tuple[str, ...], int], tuple[str, list]]) -> Way:
+        async def run(words: tuple[str, ...], limit: int) -> None:
+            sql, args = make(words, limit)
+            await pool.fetch(sql, *args)
+
+        return run
+
+    ways: dict[str, Way] = {
+        "embedded index + one fetch": embedded,
+        "word table, lookups not cached": today_uncached,
+        "word table (lookups cached)": today,
+        "word table: its word lookup alone": lookup,
+        "trigram GIN, sorted": one_statement(trgm_sort),
+        "tokens GIN, sorted": one_statement(tokens_sort),
+        "walk in order": one_statement(walk),
+        "walk, index-only": one_statement(walk_covering),
+        "trigram GIN, PG's choice": one_statement(planner),
+    }
+    for label, make in ways.items():
+        rng = random.Random(5)
+        times = []
+        per: dict[int, list[float]] = {1: [], 2: [], 3: []}
+        for _ in range(300):
+            words, limit = random_name(rng), 20 + rng.randrange(30)
+            started = time.perf_counter()
+            await make(words, limit)
+            times.append((time.perf_counter() - started) * 1000)
+            per[len(words)].append(times[-1])
+        times.sort()
+        print(
+            f"random names, {label:28s} p50 {statistics.median(times):6.2f} ms   p99 {times[296]:6.2f} ms   "
+            f"mean {statistics.fmean(times):6.2f} ms   (mean by words: "
+            + ", ".join(f"{n}: {statistics.fmean(t):.2f}" for n, t in per.items() if t)
+            + ")"
+        )
+    await pool.close()
+
+
+async def main_candidates(rows: int, keep: str) -> None:
+    pg = devstack.LocalPostgres(Path(keep) / "pg", preferred_port=None)
+    pg.start()
+    try:
+        url = pg.url.rsplit("/", 1)[0] + "/thidua_bench_events"
+        await candidates(url)
+    finally:
+        pg.stop()
+
+
+if __name__ == "__main__" and "--candidates" in sys.argv:
+    sys.argv.remove("--candidates")
+    asyncio.run(main_candidates(int(sys.argv[1]), sys.argv[2]))
+elif __name__ == "__main__":
     # [rows] [a directory to keep the loaded database in, for the next run]
     asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000, sys.argv[2] if len(sys.argv) > 2 else None))

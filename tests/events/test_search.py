@@ -269,3 +269,14 @@ async def test_the_word_index_is_exactly_what_the_roll_implies(roll: Source, poo
             )
             == 0
         )
+
+
+async def test_a_word_asked_before_it_is_on_the_roll_is_found_once_it_is(source: Source, anonymous: Api) -> None:
+    """What a q= word matched is remembered only for the roll's version it was looked up at."""
+    marker = f"Vy{uuid.uuid4().hex[:6]}"
+    for q in (marker, marker[:5]):
+        assert await whole_roll(anonymous.events, q=q) == [], q
+    granted = await source.grant(f"Lê Thị {marker}")
+    await settle(anonymous.events, source)
+    for q in (marker, marker[:5], f"le {marker[:5]}"):
+        assert [r["award_id"] for r in await whole_roll(anonymous.events, q=q)] == [str(granted.award_id)], q

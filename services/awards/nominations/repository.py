@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
+from shared import outbox
 from shared.db import Queryable
 from shared.errors import NotFound
 
@@ -74,7 +75,8 @@ async def nomination_context(
 # read open under a share lock (a concurrent close waits for it, or it sees the
 # close), the partial unique index turns a second live nomination into
 # nothing inserted, and the audit row and the outbox row go in with it.
-# Lock order: the campaign, then the nomination.
+# Lock order: the campaign, then the nomination. No NOTIFY in it (it would
+# take PostgreSQL's global notify lock at commit): the relay is woken after it.
 INSERT_NOMINATION = """
 WITH open_campaign AS (
     SELECT id FROM campaigns WHERE id = $2 AND status = 'open' FOR SHARE
@@ -90,8 +92,7 @@ WITH open_campaign AS (
 ), sent AS (
     INSERT INTO outbox (id, subject, payload) SELECT $14, $15, $16 FROM ins
 )
-SELECT EXISTS (SELECT 1 FROM open_campaign) AS open, ins.created_at,
-       CASE WHEN ins.id IS NOT NULL THEN pg_notify($17, '')::text END AS notified
+SELECT EXISTS (SELECT 1 FROM open_campaign) AS open, ins.created_at
 FROM (SELECT 1) AS one LEFT JOIN ins ON true"""
 
 
@@ -101,9 +102,9 @@ async def insert_nomination(
     *,
     actor_role: str,
     outbox_row: tuple[uuid.UUID, str, bytes],
-    channel: str,
+    producer: str,
 ) -> tuple[bool, datetime | None]:
-    """Write a new nomination, with its audit row and its outbox row; notify the relay on `channel`.
+    """Write a new nomination, with its audit row and its outbox row; then wake `producer`'s relay.
 
     Returns whether the campaign was open, and the row's created_at: None when
     nothing was written (the campaign was closed, or the nominee already holds
@@ -125,8 +126,9 @@ async def insert_nomination(
         nomination.submitting_unit_id,
         actor_role,
         *outbox_row,
-        channel,
     )
+    if row["created_at"] is not None:
+        await outbox.announce(db, producer)
     return row["open"], row["created_at"]
 
 

@@ -69,7 +69,7 @@ async def create_nomination(db: Queryable, actor: Principal, data: NominationCre
         draft,
         actor_role=actor.role,
         outbox_row=publishes.outbox_row((event, draft.id, draft.version)),
-        channel=publishes.CHANNEL,
+        producer=publishes.PRODUCER,
     )
     nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
     return msgspec.structs.replace(draft, created_at=created_at, updated_at=created_at)

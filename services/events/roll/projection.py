@@ -166,10 +166,15 @@ async def apply_revoke(conn: asyncpg.Connection, d: events.AwardRevoked, version
 
 
 async def apply_unit_changed(conn: asyncpg.Connection, unit_id: uuid.UUID) -> int:
-    """After the unit copy changed: every row of that unit shows its current name."""
+    """After the unit copy changed: every public row of that unit shows its current name.
+
+    Only granted rows (a revoked one is a tombstone nobody sees): so the roll's partial index by unit
+    finds them, and a unit's event costs its own rows, not a scan of the whole roll.
+    """
     status = await conn.execute(
         """UPDATE honorees h SET unit_name = u.name, updated_at = now()
-           FROM units u WHERE u.id = $1 AND h.unit_id = u.id AND h.unit_name IS DISTINCT FROM u.name""",
+           FROM units u WHERE u.id = $1 AND h.unit_id = u.id AND h.status = 'granted'
+             AND h.unit_name IS DISTINCT FROM u.name""",
         unit_id,
     )
     count = int(status.split()[-1])

@@ -8,7 +8,7 @@ times them at a million honourees).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -26,6 +26,7 @@ from .filters import (
     where,
 )
 from .filters import after as keyset
+from .projection import roll_version
 
 # ------------------------------------------------------------ q= searches
 # A q= word is looked up in the dictionary of the roll's words (roll_tokens:
@@ -95,25 +96,52 @@ class _Word:
     rows: float  # its honourees: exact below RARE, else estimated
 
 
+@dataclass(slots=True)
+class _Lookups:
+    """What each q= word was found to match (its roll words, and its honourees counted up to RARE),
+    at one version of the roll: cached per process, so that a word asked again before the
+    roll changes costs no dictionary lookup and no count."""
+
+    at: tuple[str, int] | None = None
+    words: dict[str, tuple[list[str], int]] = field(default_factory=dict)
+
+
+_lookups = _Lookups()
+_LOOKUPS_MAX = 4096
+
+
 async def _words(conn: Queryable, words: tuple[str, ...]) -> list[_Word]:
-    patterns = [token_pattern(w) for w in words]
-    rows = await conn.fetch(
-        """SELECT x.tokens,
-                  (SELECT count(*) FROM (SELECT 1 FROM roll_words w WHERE w.word = ANY(x.tokens) LIMIT $2) s) AS n
-           FROM unnest($1::text[]) WITH ORDINALITY AS p (pattern, i)
-           CROSS JOIN LATERAL (SELECT coalesce(array_agg(t.token ORDER BY t.token), '{}') AS tokens
-                               FROM roll_tokens t WHERE t.token LIKE p.pattern) x
-           ORDER BY p.i""",
-        patterns,
-        RARE,
-    )
-    stats = await _stats(conn) if any(r["n"] >= RARE for r in rows) else None
+    # The roll's words only grow, and every change bumps the version: a lookup
+    # made at this version, or later, names every word that a read at this
+    # version can find (as a lookup made just before the search would).
+    at = await roll_version(conn)
+    if _lookups.at != at or len(_lookups.words) >= _LOOKUPS_MAX:
+        _lookups.at = at
+        _lookups.words = {}
+    # This version's: a lookup still running when the version moves on lands in a dropped dict.
+    cache = _lookups.words
+    missing = [w for w in words if w not in cache]
+    if missing:
+        rows = await conn.fetch(
+            """SELECT x.tokens,
+                      (SELECT count(*) FROM (SELECT 1 FROM roll_words w WHERE w.word = ANY(x.tokens) LIMIT $2) s) AS n
+               FROM unnest($1::text[]) WITH ORDINALITY AS p (pattern, i)
+               CROSS JOIN LATERAL (SELECT coalesce(array_agg(t.token ORDER BY t.token), '{}') AS tokens
+                                   FROM roll_tokens t WHERE t.token LIKE p.pattern) x
+               ORDER BY p.i""",
+            [token_pattern(w) for w in missing],
+            RARE,
+        )
+        for word, r in zip(missing, rows, strict=True):
+            cache[word] = (list(r["tokens"]), int(r["n"]))
+    looked = [cache[w] for w in words]
+    stats = await _stats(conn) if any(n >= RARE for _, n in looked) else None
     found = []
-    for word, r in zip(words, rows, strict=True):
-        n = float(r["n"])
+    for word, (tokens, counted) in zip(words, looked, strict=True):
+        n = float(counted)
         if stats is not None and n >= RARE and stats.freqs is not None:
-            n = max(n, stats.words * sum(stats.freqs.get(t, stats.floor) for t in r["tokens"]))
-        found.append(_Word(word, r["tokens"], n))
+            n = max(n, stats.words * sum(stats.freqs.get(t, stats.floor) for t in tokens))
+        found.append(_Word(word, tokens, n))
     return found
 
 
