@@ -6,6 +6,7 @@ thidua migrate                 apply every service's migrations and stop
 thidua resend SERVICE --since  publish a service's retained events again (reconciliation)
 thidua republish SERVICE       a fresh state event for everything a service owns (reconciliation)
 thidua rebuild events          the honour roll restated from the awards service, stale rows dropped
+thidua dead-letters ...        list, show, replay or discard the events consumers gave up on
 thidua import-units FILE       units from a CSV or XLSX file, over HTTP
 thidua import-nominations FILE nominations from a CSV or XLSX file, over HTTP
 thidua export-honorees         the public honour roll as CSV for Excel
@@ -19,9 +20,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from thidua.commands import accounts, database, office, reconcile, run
+from thidua.commands import accounts, database, dead_letters, office, reconcile, run
 
-GROUPS = (run, accounts, database, reconcile, office)  # in the order `thidua --help` lists their verbs
+GROUPS = (run, accounts, database, reconcile, dead_letters, office)  # in the order `thidua --help` lists their verbs
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,8 @@ module of its group, or a new module added to that list.
     database.py   migrate                every service's migrations
     reconcile.py  resend, republish, rebuild
                                          the reconciliation paths: events published again, state restated
+    dead_letters.py  dead-letters list|show|replay|discard
+                                         the events consumers gave up on, dealt with
     office.py     import-units, import-nominations, export-honorees
                                          a provincial office's work over the HTTP APIs (thidua/office/)
 
