@@ -11,6 +11,7 @@ import asyncio
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -147,6 +148,16 @@ async def test_what_is_killed_comes_back_and_ctrl_c_stops_everything(
     running: Running, client: httpx.AsyncClient
 ) -> None:
     run = running
+    try:
+        await _kill_and_recover(run, client)
+    except AssertionError as exc:  # say what the command printed, and what the service logged
+        logs = "".join(
+            f"\n--- {p.name}:\n{p.read_text(errors='replace')[-3000:]}" for p in (run.var / "logs").glob("*.log")
+        )
+        raise AssertionError(f"{exc}\n--- thidua run:\n{run.output()[-3000:]}{logs}") from exc
+
+
+async def _kill_and_recover(run: Running, client: httpx.AsyncClient) -> None:
     await eventually(lambda: all_ready(client, run), timeout=READY_TIMEOUT, interval=0.5)
     stop = asyncio.Event()
     calls = asyncio.create_task(keep_calling(client, run, stop))
@@ -204,3 +215,19 @@ async def test_what_is_killed_comes_back_and_ctrl_c_stops_everything(
 
 def test_the_wait_before_a_new_start_doubles_up_to_half_a_minute() -> None:
     assert [wait_before(n) for n in range(1, 9)] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+
+
+def test_a_port_that_a_stopped_server_left_in_time_wait_is_free_and_a_listened_one_is_not() -> None:
+    port = devstack.free_port()
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen()
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    assert not devstack.port_is_free(port)  # listened on
+    accepted.close()  # the server closes first, as granian does with idle connections: TIME_WAIT on its side
+    client.close()
+    server.close()
+    # A service started again at once binds it (with SO_REUSEADDR, as servers do): so the check must agree.
+    assert devstack.port_is_free(port)
