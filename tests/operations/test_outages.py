@@ -90,7 +90,10 @@ async def test_without_postgresql_every_call_that_needs_it_answers_503_with_retr
             assert page.status_code == 503, (page.status_code, page.text[:300])
             assert int(page.headers["retry-after"]) > 0
             assert (await console.get("/health/live")).status_code == 200
-            # The readiness says why, without a 500 either.
+            # The metrics still answer, and say that the database is away.
+        scraped = await committee.awards.get("/metrics")
+        assert scraped.status_code == 200 and "thidua_database_up 0.0" in scraped.text, scraped.text[:500]
+        # The readiness says why, without a 500 either.
         for api in (committee.units, committee.awards, committee.events):
             ready = await api.get("/health/ready")
             assert ready.status_code == 503 and ready.json()["checks"]["database"] is False, ready.text
