@@ -295,15 +295,7 @@ class NominationController(Controller):
     async def withdraw(
         self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
     ) -> Response[Any]:
-        try:
-            await api.post("awards", f"/nominations/{nomination_id}/withdraw")
-        except Refused as exc:
-            if exc.status in (401, 404):
-                raise
-            return await nomination_page(
-                request, api, session, nomination_id, errors={"withdraw": exc.detail}, status=exc.status
-            )
-        return see_other(f"/nominations/{nomination_id}?done=withdrawn")
+        return await _move(request, api, session, nomination_id, "withdraw", "withdrawn")
 
     @post("/{nomination_id:uuid}/edit", guards=[UNIT_OFFICERS])
     async def edit(
@@ -341,15 +333,23 @@ class NominationController(Controller):
     async def resubmit(
         self, request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID
     ) -> Response[Any]:
-        try:
-            await api.post("awards", f"/nominations/{nomination_id}/resubmit")
-        except Refused as exc:
-            if exc.status in (401, 404):
-                raise
-            return await nomination_page(
-                request, api, session, nomination_id, errors={"resubmit": exc.detail}, status=exc.status
-            )
-        return see_other(f"/nominations/{nomination_id}?done=resubmitted")
+        return await _move(request, api, session, nomination_id, "resubmit", "resubmitted")
+
+
+async def _move(
+    request: Request[Any, Any, Any], api: Api, session: Session, nomination_id: uuid.UUID, action: str, done: str
+) -> Response[Any]:
+    """An action of the nomination's own officer that sends nothing (withdraw, resubmit): the service's refusal
+    is shown next to its button (the form's error key is the action), its success as a notice."""
+    try:
+        await api.post("awards", f"/nominations/{nomination_id}/{action}")
+    except Refused as exc:
+        if exc.status in (401, 404):
+            raise
+        return await nomination_page(
+            request, api, session, nomination_id, errors={action: exc.detail}, status=exc.status
+        )
+    return see_other(f"/nominations/{nomination_id}?done={done}")
 
 
 async def ballot_of(api: Api, session: Session, nomination: dict[str, Any], reviewer: bool) -> dict[str, Any]:
