@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= 1
 
-.PHONY: run test check clean
+.PHONY: run test check clean drill
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ check: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# A local cluster under faults (thidua/drill.py): 3 NATS nodes, 2 replicas of each service, about 1.5 minutes.
+drill: $(STAMP)
+	$(PY) -m thidua.cli drill
 
 clean:
 	rm -rf $(VENV) var

@@ -9,7 +9,10 @@ batch's transaction fails because of an event, its messages are applied
 again one per transaction, so the good ones commit and the bad one alone is
 redelivered. A message whose handler fails `max_deliver` times, or that
 cannot be decoded, is written to `dead_letters`, published on
-`dead.<consumer>.<subject>`, and terminated: visible, not lost.
+`dead.<consumer>.<subject>`, and terminated: visible, not lost. Each handler
+runs in a span that continues the trace of the request that wrote its event,
+from the message's `traceparent` header, with its request id in force
+(`shared/tracing.py`).
 
 JetStream itself never gives up on a message (its `max_deliver` is unlimited):
 a message it stopped redelivering would be neither applied nor dead-lettered,
@@ -44,7 +47,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import FetchTimeoutError
 
-from shared import events
+from shared import db, events, outbox, tracing
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
 )
 MAX_NAK_DELAY = 5.0
+
+
+def transient(exc: BaseException) -> bool:
+    """Is `exc` the database or the network being away (every event waits), not an event's fault?"""
+    return isinstance(exc, TRANSIENT_ERRORS) or db.connection_lost(exc)
+
+
 # Messages fetched, applied in one transaction and acknowledged together. A batch must be done
 # well within the durable's ack_wait (events' consumers: 5 s); a few hundred unit events take
 # a fraction of a second.
@@ -196,11 +206,14 @@ class Consumer:
         if not ready:
             return
         try:
-            fresh = await self.apply_all([(env, msg.subject, handler) for msg, env, handler in ready])
+            fresh = await self.apply_all(
+                [(env, msg.subject, handler) for msg, env, handler in ready],
+                headers=[msg.headers for msg, _, _ in ready],
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if isinstance(exc, TRANSIENT_ERRORS) and not isinstance(exc, asyncpg.TransactionRollbackError):
+            if transient(exc) and not isinstance(exc, asyncpg.TransactionRollbackError):
                 # The database (or the network to it) is out: every event waits, none is to blame.
                 log.warning(
                     "batch not applied; will be redelivered",
@@ -265,22 +278,23 @@ class Consumer:
     async def _apply_one(self, msg: Msg, env: events.Envelope, handler: Handler) -> None:
         deliveries = msg.metadata.num_delivered if msg.metadata else 1
         try:
-            fresh = await self.apply_all([(env, msg.subject, handler)])
+            fresh = await self.apply_all([(env, msg.subject, handler)], headers=[msg.headers])
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            transient = isinstance(exc, TRANSIENT_ERRORS)
-            if deliveries >= self.max_deliver and not transient:
+            is_transient = transient(exc)
+            if deliveries >= self.max_deliver and not is_transient:
                 await self._dead_letter(msg, deliveries, repr(exc), event_id=str(env.id))
             else:
                 log.warning(
                     "handler failed; will be redelivered",
                     extra={
+                        **tracing.ids_of(msg.headers),
                         "consumer": self.durable,
                         "subject": msg.subject,
                         "error": repr(exc),
                         "deliveries": deliveries,
-                        "transient": transient,
+                        "transient": is_transient,
                     },
                 )
                 await self._retry_later(msg)
@@ -292,28 +306,39 @@ class Consumer:
         deliveries = msg.metadata.num_delivered if msg.metadata else 1
         await msg.nak(delay=min(0.2 * 2**deliveries, MAX_NAK_DELAY))
 
-    async def apply_all(self, items: Sequence[tuple[events.Envelope, str, Handler]]) -> int:
+    async def apply_all(
+        self,
+        items: Sequence[tuple[events.Envelope, str, Handler]],
+        headers: Sequence[Mapping[str, str] | None] = (),
+    ) -> int:
         """The events' ids into the inbox and their handlers' writes, in one transaction, in order.
 
         An event the inbox already held (a redelivery), or that came twice in `items`,
-        is not applied again. Returns how many were applied now.
+        is not applied again. Returns how many were applied now. Each handler runs in a
+        span, the child of its message's `traceparent` (its `headers`, in the order of
+        `items`), with its request id in force (`shared/tracing.py`).
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                "INSERT INTO inbox (event_id, subject, consumer) "
-                "SELECT e, s, $3 FROM unnest($1::uuid[], $2::text[]) AS t (e, s) "
-                "ON CONFLICT DO NOTHING RETURNING event_id",
-                [env.id for env, _, _ in items],
-                [subject for _, subject, _ in items],
-                self.durable,
-            )
-            fresh = {row["event_id"] for row in rows}
-            applied = 0
-            for env, _, handler in items:
-                if env.id in fresh:
-                    fresh.discard(env.id)
-                    await handler(conn, env)
-                    applied += 1
+        async with self.pool.acquire() as conn:
+            with outbox.waking_after(conn):
+                async with conn.transaction():
+                    rows = await conn.fetch(
+                        "INSERT INTO inbox (event_id, subject, consumer) "
+                        "SELECT e, s, $3 FROM unnest($1::uuid[], $2::text[]) AS t (e, s) "
+                        "ON CONFLICT DO NOTHING RETURNING event_id",
+                        [env.id for env, _, _ in items],
+                        [subject for _, subject, _ in items],
+                        self.durable,
+                    )
+                    fresh = {row["event_id"] for row in rows}
+                    applied = 0
+                    for i, (env, subject, handler) in enumerate(items):
+                        if env.id in fresh:
+                            fresh.discard(env.id)
+                            with tracing.consuming(
+                                self.durable, subject, env.id, headers[i] if i < len(headers) else None
+                            ):
+                                await handler(conn, env)
+                            applied += 1
         return applied
 
     async def apply(self, env: events.Envelope, subject: str, handler: Handler) -> bool:
@@ -328,7 +353,10 @@ class Consumer:
                 raise result
 
     async def _dead_letter(self, msg: Msg, deliveries: int, error: str, *, event_id: str | None) -> None:
-        log.error("dead letter", extra={"consumer": self.durable, "subject": msg.subject, "error": error})
+        log.error(
+            "dead letter",
+            extra={**tracing.ids_of(msg.headers), "consumer": self.durable, "subject": msg.subject, "error": error},
+        )
         try:
             async with self.pool.acquire() as conn:
                 await conn.execute(

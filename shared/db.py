@@ -115,6 +115,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(typ, encoder=_json_encode, decoder=_json_decode, schema="pg_catalog")
 
 
+# For a connection made outside a pool (the `thidua` verbs): json and jsonb as the services' pools read them.
+init_connection = _init_connection
+
+
 def _json_encode(value: object) -> str:
     import msgspec
 
@@ -129,3 +133,16 @@ def _json_decode(value: str) -> object:
 
 async def create_pool(database_url: str, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size, init=_init_connection)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Is `exc` asyncpg's way of saying that the server ended a pooled connection (an outage, not a bug)?
+
+    A connection the server closed under a pool raises "connection is closed" (any other InterfaceError is a
+    bug). A connection the server ended while it was idle (PostgreSQL stopping sends each a FATAL, which
+    asyncpg reads as an error to consume, state 2) raises this InternalClientError on its next statement,
+    or when it is given back (`make drill`, restarting PostgreSQL, found both answered 500).
+    """
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "connection is closed" in str(exc)
+    return isinstance(exc, asyncpg.InternalClientError) and "another operation (2) is in progress" in str(exc)

@@ -1,4 +1,10 @@
-"""Structured logs: one JSON object a line on stderr."""
+"""Structured logs: one JSON object a line on stderr.
+
+Every line carries `trace_id`, `span_id` and `request_id` (null when none is in force:
+at start, in a background task): those of the HTTP request being answered, or of the
+event a consumer applies (`shared/tracing.py`). A line about one message may name its
+own in `extra`, which wins.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import sys
 from datetime import UTC, datetime
 
 import msgspec
+
+from shared import tracing
 
 _encoder = msgspec.json.Encoder()
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -25,6 +33,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        entry["trace_id"], entry["span_id"], entry["request_id"] = tracing.current_ids()
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)

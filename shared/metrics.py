@@ -12,7 +12,10 @@ the operators' private network, like the health checks; a reverse proxy that
 publishes a service must not route `/metrics` (README, "Running it at scale").
 
 To add metrics: write an async `Source` (the service's state in, metric
-families out) and append it to `SOURCES`.
+families out) and append it to `SOURCES`; one that only a service has (the
+events service's roll cache) is added by that service at start with
+`add_source(service, source)`. The requests per route are counted by
+`shared/http_metrics.py`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from shared.state import ServiceState
+from shared import http_metrics
+from shared.state import ServiceState, StateKey
 
 Source = Callable[[ServiceState], Awaitable[Iterable[Metric]]]
 
@@ -133,7 +137,18 @@ async def database_metrics(service: ServiceState) -> list[Metric]:
 
 
 # Every source a scrape reads, in order. Another part of the product adds its own here.
-SOURCES: list[Source] = [consumer_metrics, database_metrics]
+SOURCES: list[Source] = [http_metrics.request_metrics, consumer_metrics, database_metrics]
+
+# The sources a service added for itself at start (after SOURCES in a scrape).
+SERVICE_SOURCES: StateKey[list[Source]] = StateKey("metrics_sources")
+
+
+def add_source(service: ServiceState, source: Source) -> None:
+    """A source that only this service has, read by its every scrape from now on."""
+    found = service.find(SERVICE_SOURCES)
+    if found is None:
+        service.put(SERVICE_SOURCES, found := [])
+    found.append(source)
 
 
 class _Collected:
@@ -148,7 +163,7 @@ class _Collected:
 
 async def render(service: ServiceState) -> bytes:
     families: list[Metric] = []
-    for source in SOURCES:
+    for source in [*SOURCES, *(service.find(SERVICE_SOURCES) or ())]:
         families.extend(await source(service))
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collected(families))

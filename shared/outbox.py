@@ -6,15 +6,20 @@ service (it holds an advisory lock; standbys wait for it), publishes pending
 rows in order with `publish_async`, and marks them sent only after JetStream
 acknowledged them. A crash in between repeats a publish: the `Nats-Msg-Id`
 de-duplication and the consumers' inbox absorb it. Sent rows are kept for the
-retention period, so a read model can be rebuilt from them.
+retention period, so a read model can be rebuilt from them. A row keeps the
+trace context and request id of its writer; the relay publishes each row in a
+span of its own and sends them on as the message's `traceparent` and
+`X-Request-ID` headers (`shared/tracing.py`).
 
 No write sends a NOTIFY inside its transaction: PostgreSQL commits notifying
 transactions one at a time under a global lock, which held the writes near a
 thousand a second. A write wakes the relay of its own process instead (an
 asyncio.Event: `wake`, `announce`); a woken leader polls for `busy_seconds`,
 1 ms after the wake at first and less often down to every `busy_poll_seconds`,
-so rows committed just after the wake (`emit` wakes before the commit) are
-published at once. A standby relay
+so rows committed just after the wake are published at once. A request's
+connection (`shared/web.py`) and a consumer's batch hold their wakes until
+their transaction is over (`waking_after`), so the relay is woken just after
+the commit; any other `emit` wakes at once, before its commit. A standby relay
 (another granian worker, another replica) passes its process's wakes on to
 the leader with a NOTIFY of its own, outside any write, one each
 `busy_seconds / 2` at most. A process that runs no relay of the service (a
@@ -30,13 +35,13 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import asyncpg
 from nats.js import JetStreamContext
 
-from shared import events, idempotency
+from shared import events, idempotency, tracing
 from shared.db import Queryable
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,26 @@ def channel(service: str) -> str:
 
 # The relays running in this process, by service: the ones a write here wakes.
 _local: dict[str, set[Relay]] = {}
+
+
+# Connections whose holder wakes the relays once done with them, after their commit: id -> services written.
+_held: dict[int, set[str]] = {}
+
+
+@contextlib.contextmanager
+def waking_after(conn: object) -> Iterator[None]:
+    """Hold the relay wakes of the `emit`s on `conn` until the block ends: wake after the commit, not before it.
+
+    The relay, woken before the commit, would look before the rows are there and poll again; woken after it,
+    its first look finds them. A transaction rolled back wakes the relay for nothing, which is harmless.
+    """
+    key = id(conn)
+    _held[key] = set()
+    try:
+        yield
+    finally:
+        for service in _held.pop(key, ()):
+            wake(service)
 
 
 def wake(service: str) -> bool:
@@ -76,25 +101,36 @@ async def announce(conn: Queryable, service: str) -> None:
         await conn.execute("SELECT pg_notify($1, '')", channel(service))
 
 
-def row(item: Item, *, producer: str) -> tuple[uuid.UUID, str, bytes]:
-    """The outbox row (id, subject, payload) of an event: for `emit`, and for a statement that writes it itself."""
+# An outbox row's columns: id, subject, payload, traceparent, request_id.
+Row = tuple[uuid.UUID, str, bytes, str | None, str | None]
+INSERT_ROWS = "INSERT INTO outbox (id, subject, payload, traceparent, request_id) VALUES ($1, $2, $3, $4, $5)"
+
+
+def row(item: Item, *, producer: str) -> Row:
+    """The outbox row of an event: for `emit`, and for a statement that writes it itself.
+
+    With the trace context and request id of the writer (a request, a consumer's handler), for the relay
+    to pass on.
+    """
     data, aggregate_id, version = item
     env = events.envelope(data, producer=producer, aggregate_id=aggregate_id, version=version)
-    return env.id, env.type, events.encode(env)
+    return env.id, env.type, events.encode(env), tracing.traceparent(), tracing.REQUEST_ID.get()
 
 
 async def emit(conn: asyncpg.Connection, items: Sequence[Item], *, producer: str) -> None:
     """Record events in the current transaction; the relay publishes them after commit.
 
-    The wake comes before the commit: the woken relay keeps polling every few
-    milliseconds for a while, so it sees the rows as soon as they commit.
+    On a connection held by `waking_after`, the relay is woken when the holder is done (after the commit).
+    Otherwise the wake comes before the commit, and the woken relay keeps polling every few milliseconds for
+    a while, so it sees the rows as soon as they commit.
     """
     if not items:
         return
-    await conn.executemany(
-        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)", [row(i, producer=producer) for i in items]
-    )
-    if not wake(producer):
+    await conn.executemany(INSERT_ROWS, [row(i, producer=producer) for i in items])
+    held = _held.get(id(conn))
+    if held is not None and _local.get(producer):
+        held.add(producer)
+    elif not wake(producer):
         # No relay here (a command run by hand): the leader elsewhere hears of it at commit.
         await conn.execute("SELECT pg_notify($1, '')", channel(producer))
 
@@ -264,7 +300,9 @@ class Relay:
     async def relay_once(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of pending rows; mark sent what JetStream acknowledged."""
         rows = await conn.fetch(
-            "SELECT seq, id, subject, payload FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1", BATCH
+            "SELECT seq, id, subject, payload, traceparent, request_id FROM outbox WHERE sent_at IS NULL"
+            " ORDER BY seq LIMIT $1",
+            BATCH,
         )
         if not rows:
             return 0
@@ -285,13 +323,26 @@ class Relay:
         failure after `ack_timeout`, so the relay cannot hang on it.
         """
         futures: list[asyncio.Future] = []
+        # Each row's publish in a span, the child of its writer's, passed on in the message's headers.
+        spans: list[tracing.Span | None] = []
         try:
             for row in rows:
-                futures.append(
-                    await self.js.publish_async(row["subject"], row["payload"], headers={"Nats-Msg-Id": str(row["id"])})
-                )
+                headers = {"Nats-Msg-Id": str(row["id"])}
+                span = tracing.publishing(row["subject"], headers["Nats-Msg-Id"], row.get("traceparent"))
+                spans.append(span)
+                # The publish's own context; without a span (silent), the writer's as it is.
+                traceparent = tracing.traceparent(span) if span is not None else row.get("traceparent")
+                if traceparent:
+                    headers["traceparent"] = traceparent
+                if row.get("request_id"):
+                    headers[tracing.REQUEST_ID_HEADER] = row["request_id"]
+                futures.append(await self.js.publish_async(row["subject"], row["payload"], headers=headers))
         except Exception as exc:  # disconnected, or too many in flight: publish the rest next pass
-            log.warning("publish failed", extra={"subject": rows[len(futures)]["subject"], "error": repr(exc)})
+            row = rows[len(futures)]
+            log.warning(
+                "publish failed",
+                extra={**_ids(row), "subject": row["subject"], "error": repr(exc)},
+            )
         if futures:
             _, late = await asyncio.wait(futures, timeout=self.ack_timeout)
             for future in late:
@@ -300,9 +351,11 @@ class Relay:
         for row, future in zip(rows, futures, strict=False):
             if future.cancelled() or future.exception() is not None:
                 error = "no ack within the timeout" if future.cancelled() else repr(future.exception())
-                log.warning("publish not acknowledged", extra={"subject": row["subject"], "error": error})
+                log.warning("publish not acknowledged", extra={**_ids(row), "subject": row["subject"], "error": error})
                 break
             acked.append(row["seq"])
+        for i, span in enumerate(spans):
+            tracing.published(span, None if i < len(acked) else "not acknowledged; published again on the next pass")
         # Retrieve every failure, so none is reported as never retrieved.
         for future in futures:
             if not future.cancelled():
@@ -323,3 +376,8 @@ class Relay:
             "DELETE FROM inbox WHERE processed_at < now() - make_interval(days => $1)", self.retention_days
         )
         await idempotency.forget_expired(conn)
+
+
+def _ids(row: asyncpg.Record) -> dict[str, str | None]:
+    """The trace id and request id of an outbox row, for a log line about it."""
+    return tracing.ids_of({"traceparent": row.get("traceparent") or "", "X-Request-ID": row.get("request_id") or ""})

@@ -16,6 +16,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from shared.db import connection_lost
 from shared.errors import DomainError, FieldError
 
 log = logging.getLogger(__name__)
@@ -154,8 +155,7 @@ def is_outage(exc: BaseException) -> bool:
     """Does `exc` mean that a server this call needs is unreachable for now (not a bug, not a bad request)?"""
     if isinstance(exc, OUTAGES):
         return True
-    # asyncpg's words for a connection the server closed under a pool (anything else of this class is a bug)
-    return isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc)
+    return connection_lost(exc)
 
 
 def outage(path: str) -> Response:
@@ -219,6 +219,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ConnectionError: handle_outage,
     TimeoutError: handle_outage,
     asyncpg.InterfaceError: handle_outage,
+    asyncpg.InternalClientError: handle_outage,
     RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }

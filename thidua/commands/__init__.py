@@ -12,6 +12,7 @@ module of its group, or a new module added to that list.
                                          the reconciliation paths: events published again, state restated
     dead_letters.py  dead-letters list|show|replay|discard
                                          the events consumers gave up on, dealt with
+    backup.py     backup, restore        every service's database dumped (pg_dump), restored into an empty server
     office.py     import-units, import-nominations, export-honorees
                                          a provincial office's work over the HTTP APIs (thidua/office/)
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from shared import events
+from shared import db, events
 from shared.settings import service_database_url
 from thidua import registry
 from thidua.commands import Subparsers
@@ -141,6 +141,8 @@ async def _republish(url: str, service: str, batch: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     read, write = await asyncpg.connect(url), await asyncpg.connect(url)
     try:
+        for conn in (read, write):  # json and jsonb read as values, as the service's own pool reads them
+            await db.init_connection(conn)
         async for items in snapshot(read, batch):
             async with write.transaction():
                 await outbox.emit(write, items, producer=service)

@@ -19,12 +19,16 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import asyncpg
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 
+from shared import metrics
 from shared.state import ServiceState, StateKey
 
 from .projection import NOTIFY_CHANNEL, roll_version
@@ -70,6 +74,8 @@ class RollCache:
         self._bytes = 0
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
+        # Answers served from the cache and answers rendered (a query each), for /metrics: each request counts
+        # once, whether the fast path or the framework answered it.
         self.hits = 0
         self.misses = 0
 
@@ -99,6 +105,7 @@ class RollCache:
         version = await self.version()
         answer = self.get(version, kind, key)
         if answer is None:
+            self.misses += 1
             body, media_type, headers = await render()
             answer = Answer(body, media_type, self.etag(version, kind, key), headers)
             self.put(version, kind, key, answer)
@@ -122,8 +129,6 @@ class RollCache:
         if answer is not None:
             self._answers.move_to_end((version, kind, key))
             self.hits += 1
-        else:
-            self.misses += 1
         return answer
 
     def put(self, version: int, kind: str, key: bytes, answer: Answer) -> None:
@@ -184,6 +189,32 @@ async def start_roll_cache(service: ServiceState) -> None:
     roll = RollCache(service.pool, service.settings.database.url)
     await roll.start()
     service.put(ROLL, roll)
+    metrics.add_source(service, roll_cache_metrics)
+
+
+async def roll_cache_metrics(service: ServiceState) -> list[Metric]:
+    """This process's roll cache on /metrics: answers served from it, answers rendered, entries and bytes kept."""
+    roll = service.find(ROLL)
+    if roll is None:
+        return []
+    pid = [str(os.getpid())]
+    hits = CounterMetricFamily(
+        "thidua_roll_cache_hits", "Roll answers served from this process's cache; sum over pid.", labels=["pid"]
+    )
+    misses = CounterMetricFamily(
+        "thidua_roll_cache_misses",
+        "Roll answers this process rendered (a query) because its cache did not hold them; sum over pid.",
+        labels=["pid"],
+    )
+    entries = GaugeMetricFamily("thidua_roll_cache_entries", "Answers this process's roll cache holds.", labels=["pid"])
+    size = GaugeMetricFamily(
+        "thidua_roll_cache_bytes", "Bytes of the answers this process's roll cache holds.", labels=["pid"]
+    )
+    hits.add_metric(pid, roll.hits)
+    misses.add_metric(pid, roll.misses)
+    entries.add_metric(pid, len(roll._answers))
+    size.add_metric(pid, roll._bytes)
+    return [hits, misses, entries, size]
 
 
 async def stop_roll_cache(service: ServiceState) -> None:

@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
+from shared.http_metrics import REQUESTS, clock
 from shared.state import STATE_KEY, ServiceState
 
 from .cache import ROLL, Answer, RollCache, conditional
@@ -35,18 +36,22 @@ class ServeCachedRoll:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP and scope["method"] == "GET":
-            kind = KINDS.get(scope["path"])
+            start = clock()
+            path = scope["path"]
+            kind = KINDS.get(path)
             roll = self.roll() if kind else None
             version = roll.live_version() if roll is not None else None
             if roll is not None and kind is not None and version is not None:
                 answer = roll.get(version, kind, scope["query_string"])
                 if answer is not None:
-                    await _send(answer, scope, send)
+                    status = await _send(answer, scope, send)
+                    # Counted as the framework counts the same route (shared/http_metrics.py): its path is its template.
+                    REQUESTS.observe("GET", path, status, clock() - start)
                     return
         await self.app(scope, receive, send)
 
 
-async def _send(answer: Answer, scope: Scope, send: Send) -> None:
+async def _send(answer: Answer, scope: Scope, send: Send) -> int:
     match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
     status, named = conditional(answer.etag, match.decode("latin-1") if match is not None else None, answer.headers)
     headers = [(k.lower().encode(), v.encode()) for k, v in named]
@@ -59,3 +64,4 @@ async def _send(answer: Answer, scope: Scope, send: Send) -> None:
     await send(start)
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
     await send(end)
+    return status
