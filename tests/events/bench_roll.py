@@ -9,6 +9,11 @@ and times the roll's own queries with random filters.
 
     .venv/bin/python -m tests.events.bench_roll [rows] DIR               # loads the roll and keeps it in DIR
     .venv/bin/python -m tests.events.bench_roll [rows] DIR --candidates  # the ways a q= search could be read
+    .venv/bin/python -m tests.events.bench_roll [rows] DIR --sql         # without the embedded index
+
+Every listing with a q= search or a filter is timed through the embedded
+index (roll/index.py), built first as the service builds it at startup;
+`--sql` times PostgreSQL's word index and filters' indexes instead.
 
 `--candidates` compares, on the random names that tests/events/random-names.lua
 asks, the ways a q= search could be read (docs/architecture.md, "Searching the
@@ -35,6 +40,7 @@ from services.events.domain import Kind
 from services.events.roll import queries
 from services.events.roll.collation import sort_group, sort_key
 from services.events.roll.filters import RollFilter
+from services.events.roll.index import ROLL_INDEX, ensure_built
 from services.events.service import SERVICE
 from shared import db
 from shared.text import fold
@@ -300,6 +306,14 @@ async def _copy(conn: asyncpg.Connection, batch: list[tuple]) -> None:
     )
 
 
+def _rss() -> int:
+    """This process's resident memory, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 async def timed(pool: asyncpg.Pool, label: str, make, runs: int = 100) -> None:
     times = []
     for i in range(runs):
@@ -334,6 +348,16 @@ async def main(rows: int, keep: str | None) -> None:
             print(f"honorees {sizes['honorees']}; roll_words {words} rows, {sizes['words']}")
             await conn.close()
             pool = await db.create_pool(url, 2, 4)
+            if "--sql" not in sys.argv:
+                # The embedded index, as each events worker builds it at startup (roll/index.py).
+                rss = _rss()
+                await ensure_built(pool)
+                index = ROLL_INDEX.index
+                print(
+                    f"built the embedded index of {len(index.keys)} honourees, {len(index.postings)} words in "
+                    f"{index.built_in:.1f} s; it holds about {index.memory() / 2**20:.0f} MB "
+                    f"(the process grew by {(_rss() - rss) / 2**20:.0f} MB)"
+                )
             rng = random.Random(2)
             mid = await queries.list_honorees(pool, RollFilter(), None, 1)
             F = RollFilter
@@ -654,5 +678,6 @@ if __name__ == "__main__" and "--candidates" in sys.argv:
     sys.argv.remove("--candidates")
     asyncio.run(main_candidates(int(sys.argv[1]), sys.argv[2]))
 elif __name__ == "__main__":
-    # [rows] [a directory to keep the loaded database in, for the next run]
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000, sys.argv[2] if len(sys.argv) > 2 else None))
+    # [rows] [a directory to keep the loaded database in, for the next run] [--sql]
+    given = [a for a in sys.argv[1:] if a != "--sql"]
+    asyncio.run(main(int(given[0]) if given else 1_000_000, given[1] if len(given) > 1 else None))

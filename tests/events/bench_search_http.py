@@ -21,9 +21,11 @@ import asyncio
 import re
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from thidua import devstack
 
@@ -45,6 +47,22 @@ def wrk(url: str, seconds: int) -> str:
         f"{float(rate[1]) if rate else 0:8.0f} req/s, p50 {p50[1] if p50 else '?'}, p99 {p99[1] if p99 else '?'}, "
         f"non-2xx {errors[1] if errors else 0}"
     )
+
+
+def index_ready(url: str, timeout: float = 600) -> None:
+    """Wait until the service's worker has built its roll search index (roll/index.py), and say how long it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+        if re.search(r"^thidua_roll_index_ready\{[^}]*\} 1", text, re.M):
+            size = re.search(r"^thidua_roll_index_bytes\{[^}]*\} (\S+)", text, re.M)
+            print(
+                f"the roll search index was ready {time.monotonic() - started:.1f} s after the service "
+                f"(about {float(size[1]) / 2**20 if size else 0:.0f} MB)"
+            )
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the roll search index was not built")
 
 
 def rows_of(url: str) -> int:
@@ -96,8 +114,15 @@ def main(keep: str, seconds: int, peer_python: str | None) -> None:
             rows = rows_of(pg.url.rsplit("/", 1)[0] + "/thidua_bench_events")
             service.start()
             service.wait_ready()
+            index_ready(service.url)
             print(f"q= random names, {rows} honourees, wrk -t1 -c32 {seconds}s, one granian worker each")
             print(f"  the events service: {wrk(service.url, seconds)}")
+            text = httpx.get(f"{service.url}/metrics", timeout=10).text
+            pages = dict(re.findall(r'^thidua_roll_index_pages_total\{[^}]*rows="(\w+)"\} (\S+)', text, re.M))
+            print(
+                f"  pages found by the index: {float(pages.get('memory', 0)):.0f} with every row in memory, "
+                f"{float(pages.get('query', 0)):.0f} with a query for their rows"
+            )
             service.stop()
             if peer_python is not None:
                 print(f"  the peer:           {peer(pg, rows, peer_python, seconds, tmp)}")

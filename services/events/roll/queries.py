@@ -14,6 +14,7 @@ from shared.db import Queryable
 
 from ..schemas import CampaignRef, CategoryCount, CategoryRef, Counts, KindCounts
 from .filters import ORDER, ROLL_COLUMNS, RollFilter, RollKey, after, honoree, subtree, where
+from .index import ROLL_INDEX, ensure_built
 from .schemas import Honoree
 from .search import search
 
@@ -28,10 +29,20 @@ async def list_honorees(
 ) -> list[tuple[Honoree, RollKey]]:
     """A page of the roll in Vietnamese reading order, after `key`; each row with its keyset key.
 
-    `plan` forces one way of reading a q= search (tests compare them); by
-    default the cheapest is chosen.
+    A search or a filtered listing is read from the process's embedded index
+    (index.py) once it is built; `plan` forces one way of reading a q= search
+    (tests compare them: "index" is the embedded index, the others
+    PostgreSQL's word index); by default the cheapest is chosen.
     """
     units = await subtree(conn, f.unit_id)
+    if plan == "index":
+        found = await (await ensure_built(conn)).page(conn, f, units, key, limit)
+        assert found is not None
+        return found
+    if plan is None and (f.words or f.has_filters()):
+        found = await ROLL_INDEX.page(conn, f, units, key, limit)
+        if found is not None:
+            return found
     if f.words:
         rows = await search(conn, f, units, key, limit, plan)
     else:

@@ -17,8 +17,12 @@ class CeremonyRef(msgspec.Struct):
     venue: str
 
 
-class Honoree(msgspec.Struct):
-    """One granted, unrevoked award on the public roll."""
+class Honoree(msgspec.Struct, gc=False):
+    """One granted, unrevoked award on the public roll.
+
+    Not tracked by the garbage collector (it holds no container that could make a cycle): the roll's search
+    index keeps many of them (index.py), and a full collection would walk every one.
+    """
 
     award_id: uuid.UUID
     kind: str

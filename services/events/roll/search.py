@@ -49,7 +49,8 @@ from .projection import roll_version
 # Every plan returns the same rows; the choice only changes the time.
 RARE = 5000
 FEW_FILTERED = 10_000
-PLANS = ("rare", "filter", "streams", "walk", "sort")
+# "index": the process's embedded index (index.py; queries.list_honorees reads it, and by default once built).
+PLANS = ("rare", "filter", "streams", "walk", "sort", "index")
 _STATS_SECONDS = 60.0
 
 
