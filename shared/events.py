@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import Any, cast
 
 import msgspec
 
@@ -110,6 +110,9 @@ class CategoryState(msgspec.Struct, kw_only=True, frozen=True):
     pass_mark_percent: int | None = None
     secret_ballot: bool = False
     comment_working_days: int = 0  # how long an approved nomination stays on public notice
+    # Eligibility rules (services/awards/domain/eligibility.py), each with its kind, fields, citation and dates.
+    rules: tuple[dict[str, Any], ...] = ()
+    title: str | None = None  # the title the category confers, as rules name it (None: its name)
 
 
 class CampaignState(EventData, kw_only=True, frozen=True):
@@ -207,6 +210,9 @@ class AwardGranted(EventData, tag="awards.award.granted", kw_only=True, frozen=T
     category_code: str = ""
     decision_signer: str = ""
     granted_at: datetime | None = None
+    # The code printed on the certificate (shared/verification.py, canonical form): the events service
+    # answers `/verify/{code}` from this event alone. "" from a producer older than the codes.
+    verification_code: str = ""
 
 
 class AwardRevoked(EventData, tag="awards.award.revoked", kw_only=True, frozen=True):
@@ -216,6 +222,9 @@ class AwardRevoked(EventData, tag="awards.award.revoked", kw_only=True, frozen=T
     reason: str = ""
     campaign_id: uuid.UUID | None = None
     category_id: uuid.UUID | None = None
+    # Set when the award is restated (`thidua republish`), so a verifier that never saw the grant still
+    # answers that its code was revoked; "" otherwise (the grant carried it).
+    verification_code: str = ""
 
 
 class DecisionIssued(EventData, tag="awards.decision.issued", kw_only=True, frozen=True):
@@ -287,6 +296,28 @@ class MemberRecused(EventData, tag="awards.council.recused", kw_only=True, froze
     recused_at: datetime | None = None
 
 
+class ReviewItemState(EventData, kw_only=True, frozen=True):
+    """A nomination or award put before the committee again because an award its eligibility relied on was
+    revoked (services/awards/eligibility/): version 1 when opened, 2 when the committee resolved it."""
+
+    id: uuid.UUID
+    nomination_id: uuid.UUID  # the dependent: a nomination, or the award it became
+    cause_award_id: uuid.UUID  # the revoked award it relied on
+    status: str  # "open" | "resolved"
+    reason: str = ""
+    opened_at: datetime | None = None
+    resolution: str = ""
+    resolved_at: datetime | None = None
+
+
+class ReviewOpened(ReviewItemState, tag="awards.review.opened", kw_only=True, frozen=True):
+    pass
+
+
+class ReviewResolved(ReviewItemState, tag="awards.review.resolved", kw_only=True, frozen=True):
+    pass
+
+
 # ---------------------------------------------------------------- events.>
 class CeremonyState(EventData, kw_only=True, frozen=True):
     id: uuid.UUID
@@ -346,6 +377,8 @@ AnyEvent = (
     | ObjectionResolved
     | CouncilSet
     | MemberRecused
+    | ReviewOpened
+    | ReviewResolved
     | CeremonyCreated
     | CeremonyHeld
     | ObjectionReceived

@@ -70,6 +70,9 @@ class PeerSettings:
 
     awards_url: str
     events_url: str
+    # Where the public reaches the events service (`EVENTS_PUBLIC_URL`, default `EVENTS_URL`): the awards
+    # service prints `<it>/verify/<code>` on each certificate, as text and as a QR code.
+    events_public_url: str = DEFAULT_EVENTS_URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,9 @@ class Settings:
             peers=PeerSettings(
                 awards_url=env.get("AWARDS_URL", DEFAULT_AWARDS_URL).rstrip("/"),
                 events_url=env.get("EVENTS_URL", DEFAULT_EVENTS_URL).rstrip("/"),
+                events_public_url=(env.get("EVENTS_PUBLIC_URL") or env.get("EVENTS_URL") or DEFAULT_EVENTS_URL).rstrip(
+                    "/"
+                ),
             ),
             log_level=env.get("LOG_LEVEL", "INFO"),
         )

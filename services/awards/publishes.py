@@ -68,6 +68,8 @@ def category_state(k: Category) -> events.CategoryState:
         pass_mark_percent=None if mark is None else mark.at_least_percent or mark.more_than_percent,
         secret_ballot=k.secret_ballot,
         comment_working_days=k.comment_working_days,
+        rules=tuple(k.rules),
+        title=k.title,
     )
 
 
@@ -169,11 +171,18 @@ def granted_event(row: Mapping[str, Any]) -> events.AwardGranted:
         category_code=row["category_code"],
         decision_signer=row["decision_signer"],
         granted_at=row["granted_at"],
+        verification_code=row["verification_code"] or "",
     )
 
 
 def revoked_event(
-    award_id: uuid.UUID, *, revoked_at: datetime, reason: str | None, campaign_id: uuid.UUID, category_id: uuid.UUID
+    award_id: uuid.UUID,
+    *,
+    revoked_at: datetime,
+    reason: str | None,
+    campaign_id: uuid.UUID,
+    category_id: uuid.UUID,
+    verification_code: str | None = None,
 ) -> events.AwardRevoked:
     return events.AwardRevoked(
         award_id=award_id,
@@ -182,6 +191,7 @@ def revoked_event(
         reason=reason or "",
         campaign_id=campaign_id,
         category_id=category_id,
+        verification_code=verification_code or "",
     )
 
 
@@ -195,13 +205,14 @@ def award_state(row: Mapping[str, Any]) -> outbox.Item:
             reason=row["revocation_reason"],
             campaign_id=row["campaign_id"],
             category_id=row["category_id"],
+            verification_code=row["verification_code"],
         )
     else:
         data = granted_event(row)
     return data, row["award_id"], row["version"]
 
 
-def outbox_row(item: outbox.Item) -> tuple[uuid.UUID, str, bytes]:
+def outbox_row(item: outbox.Item) -> outbox.Row:
     """The outbox row (id, subject, payload) of `item`, for the statement that writes a nomination with it."""
     return outbox.row(item, producer=PRODUCER)
 

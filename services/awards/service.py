@@ -14,9 +14,12 @@ from .awards.controller import AwardController
 from .campaigns.controller import CampaignController
 from .council.controller import CouncilController
 from .decisions.controller import DecisionController
+from .documents.controller import DocumentController
+from .eligibility.controller import EligibilityController
 from .nominations.controller import NominationController
 from .notices.controller import NoticeController
 from .review.controller import ReviewController
+from .titles.controller import TitleController
 
 SERVICE = ServiceSpec(
     name="awards",
@@ -35,6 +38,9 @@ SERVICE = ServiceSpec(
         AttachmentController,
         CouncilController,
         NoticeController,
+        EligibilityController,
+        TitleController,
+        DocumentController,
     ],
     migrations=Migrations(
         "awards", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy", "account_blocks")

@@ -7,9 +7,9 @@ the public notice page shows: each approved nomination with a notice
 (`awards.nomination.approved` with its window) and each objection
 (`awards.objection.filed` or `resolved`, nothing of its author). All are built
 by the same functions as the normal path (`publishes.py`). Nothing consumes
-the other `awards.nomination.*`, the `awards.attachment.*`, `awards.council.*`
-and `awards.decision.issued` events (the roll learns of a decision through
-its awards), so they are not restated.
+the other `awards.nomination.*`, the `awards.attachment.*`, `awards.council.*`,
+`awards.decision.issued` and `awards.review.*` events (the roll learns of a
+decision through its awards), so they are not restated.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from shared.consumer import Subscription
 
 from .notices import projection as notices
 from .roll import projection
+from .verify import projection as verify
 
 # Handlers take milliseconds: a message fetched by a process that died comes
 # back to another within seconds, not the default half minute.
@@ -40,11 +41,13 @@ async def on_award_granted(conn: asyncpg.Connection, env: events.Envelope) -> No
     assert isinstance(env.data, events.AwardGranted)
     await projection.apply_grant(conn, env.data, env.version, env.occurred_at)
     await notices.close_granted(conn, env.data.nomination_id, env.version)
+    await verify.apply_grant(conn, env.data, env.version)  # its certificate's code, for /verify
 
 
 async def on_award_revoked(conn: asyncpg.Connection, env: events.Envelope) -> None:
     assert isinstance(env.data, events.AwardRevoked)
     await projection.apply_revoke(conn, env.data, env.version)
+    await verify.apply_revoke(conn, env.data, env.version)  # /verify then says it was revoked
 
 
 async def on_nomination(conn: asyncpg.Connection, env: events.Envelope) -> None:

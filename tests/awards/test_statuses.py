@@ -44,7 +44,8 @@ async def test_enums_are_the_check_constraints(stack: Stack) -> None:
         # An award (a granted or revoked nomination) is exactly a nomination with a decision.
         decided = await conn.fetchval(
             """SELECT pg_get_constraintdef(oid) FROM pg_constraint
-               WHERE conrelid = 'nominations'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%decision_id%'"""
+               WHERE conrelid = 'nominations'::regclass AND contype = 'c'
+                 AND pg_get_constraintdef(oid) LIKE '%decision_id%' AND pg_get_constraintdef(oid) LIKE '%status%'"""
         )
         assert values(decided) == lifecycle.AWARDED, decided
     finally:

@@ -199,6 +199,11 @@ async def test_bulk_approval_with_nothing_checked_changes_nothing(world: World) 
         token = await client.token_on("/review")
         resp = await client.post("/review/approve", {"_csrf_token": token, "nomination_id": ["x", "../1"]})
         assert resp.status_code == 400 and "Chọn ít nhất một đề nghị để duyệt." in resp.text
+        resp = await client.post("/review/approve", {"_csrf_token": token})  # no box checked: no field at all
+        assert resp.status_code == 400 and "Chọn ít nhất một đề nghị để duyệt." in resp.text
+        token = await client.token_on("/decisions/new")
+        resp = await client.post("/decisions/new", {"_csrf_token": token, "number": "1/QĐ", "signer": "A"})
+        assert resp.status_code == 400, resp.text
         # Without the token: refused before anything is tried.
         resp = await client.post("/review/approve", {"nomination_id": str(uuid.uuid4())})
         assert resp.status_code == 403 and service_calls(resp) <= 1
@@ -295,6 +300,10 @@ async def test_a_ceremony_form_the_service_refuses_says_why(world: World) -> Non
         assert resp.status_code == 400 and "campaign_ids-error" in resp.text, resp.text
         assert 'value="Lễ trao tặng"' in resp.text
         resp = await client.post("/ceremonies/new", {**form, "campaign_id": "", "held_on": "not a date"})
+        assert resp.status_code == 400 and "Chọn ít nhất một phong trào." in resp.text
+        # No campaign ticked at all: the browser sends no `campaign_id` field.
+        unticked = {name: value for name, value in form.items() if name != "campaign_id"}
+        resp = await client.post("/ceremonies/new", unticked)
         assert resp.status_code == 400 and "Chọn ít nhất một phong trào." in resp.text
         # Held before its day: the service's reason by its row, and it stays planned.
         planned = await world.committee[0].api.events.post(

@@ -16,7 +16,7 @@ from shared.text import contains_pattern, paragraph
 from ..domain.statuses import NomineeKind
 from ..schemas import ReasonBody
 from . import repository, service
-from .schemas import Award
+from .schemas import Award, StaffAward
 
 
 class AwardController(Controller):
@@ -54,7 +54,8 @@ class AwardController(Controller):
         return paging.page_keyed(rows, lambda a, sort_key: [sort_key, str(a.award_id)])
 
     @get("/{award_id:uuid}", summary="One award (public; a revoked one only for committee and admin)")
-    async def get_award(self, award_id: uuid.UUID, pool: asyncpg.Pool, caller: Principal | None) -> Award:
+    async def get_award(self, award_id: uuid.UUID, pool: asyncpg.Pool, caller: Principal | None) -> StaffAward | Award:
+        """Committee and admin also read its `verification_code` (printed on the certificate); nobody else."""
         return await service.get_award(pool, award_id, caller)
 
     @post(

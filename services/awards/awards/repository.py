@@ -6,10 +6,11 @@ import uuid
 
 import asyncpg
 
+from shared import verification
 from shared.db import Queryable
 
 from ..domain.statuses import NomineeKind
-from .schemas import Award
+from .schemas import Award, StaffAward
 
 AWARD_SELECT = """
     SELECT n.id AS award_id, n.id AS nomination_id, n.status, n.nominee_kind AS kind, n.nominee_id,
@@ -18,7 +19,7 @@ AWARD_SELECT = """
            n.category_id, c.name AS category_name, c.code AS category_code, c.form,
            n.decision_id, d.number AS decision_number, d.signed_on AS decision_date, d.signer AS decision_signer,
            n.granted_at, n.revoked_at, CASE WHEN n.status = 'revoked' THEN n.reason END AS revocation_reason,
-           n.version
+           n.version, n.verification_code
     FROM nominations n
     JOIN campaigns k ON k.id = n.campaign_id
     JOIN categories c ON c.id = n.category_id
@@ -29,6 +30,14 @@ _AWARD_FIELDS = frozenset(Award.__struct_fields__)
 
 def award(row: asyncpg.Record) -> Award:
     return Award(**{k: v for k, v in dict(row).items() if k in _AWARD_FIELDS})
+
+
+def staff_award(row: asyncpg.Record) -> StaffAward:
+    """The award with its verification code, for committee and admin."""
+    return StaffAward(
+        **{k: v for k, v in dict(row).items() if k in _AWARD_FIELDS},
+        verification_code=verification.display(row["verification_code"]),
+    )
 
 
 async def find_award(db: Queryable, award_id: uuid.UUID) -> asyncpg.Record | None:

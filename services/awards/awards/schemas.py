@@ -32,3 +32,10 @@ class Award(msgspec.Struct):
     granted_at: datetime
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+
+
+class StaffAward(Award, kw_only=True):
+    """An award as committee and admin read it: with the verification code printed on its certificate
+    (`7KQ2-M9XD-3FAB`), which no public answer carries."""
+
+    verification_code: str

@@ -19,12 +19,12 @@ CAMPAIGN_COLUMNS = (
 )
 CATEGORY_COLUMNS = (
     "id, campaign_id, code, name, nominee_kind, form, quota, held, quota - held AS remaining, "
-    "pass_mark_rule, pass_mark_percent, secret_ballot, comment_working_days, created_at"
+    "pass_mark_rule, pass_mark_percent, secret_ballot, comment_working_days, created_at, rules, title"
 )
 # What PATCH may set, by column (the service has checked and merged the values).
 CATEGORY_EDITABLE = frozenset(
     {"code", "name", "nominee_kind", "form", "quota", "pass_mark_rule", "pass_mark_percent", "secret_ballot"}
-    | {"comment_working_days"}
+    | {"comment_working_days", "rules", "title"}
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -57,6 +57,9 @@ class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
     pass_mark: PassMark | None = None  # null: the members' votes advise the committee, they do not bind it
     secret_ballot: bool = False
     comment_working_days: WorkingDays = 0  # 0: no public notice before a decision
+    # Eligibility rules (domain/eligibility.py), each with its citation; checked there, naming `rules[i].field`.
+    rules: list[Any] = msgspec.field(default_factory=list)
+    title: Name | None = None  # the title the category confers, as rules name it (null: its name)
 
 
 class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -70,6 +73,8 @@ class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
     pass_mark: PassMark | None | msgspec.UnsetType = msgspec.UNSET
     secret_ballot: bool | msgspec.UnsetType = msgspec.UNSET
     comment_working_days: WorkingDays | msgspec.UnsetType = msgspec.UNSET
+    rules: list[Any] | msgspec.UnsetType = msgspec.UNSET
+    title: Name | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class Category(msgspec.Struct):
@@ -86,6 +91,8 @@ class Category(msgspec.Struct):
     secret_ballot: bool
     comment_working_days: int
     created_at: datetime
+    rules: list[dict[str, Any]] = msgspec.field(default_factory=list)  # eligibility rules, each with its citation
+    title: str | None = None  # the title it confers, as rules name it (null: its name)
 
 
 class Campaign(msgspec.Struct):

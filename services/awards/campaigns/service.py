@@ -20,6 +20,7 @@ from shared.text import line
 
 from .. import publishes
 from ..domain import campaigns as rules
+from ..domain import eligibility
 from ..domain.statuses import CampaignStatus
 from ..publishes import Change
 from . import repository
@@ -121,6 +122,9 @@ def category_values(data: CategoryCreate) -> dict[str, Any]:
         "secret_ballot": data.secret_ballot,
         "comment_working_days": data.comment_working_days,
         **_pass_mark_columns(data.pass_mark),
+        # Eligibility rules, checked (400 naming `rules[i].field`), stored as the domain writes them.
+        "rules": [r.as_json() for r in eligibility.parse_rules(data.rules, nominee_kind=data.nominee_kind)],
+        "title": line(data.title, "title") if data.title is not None else None,
     }
 
 
@@ -139,6 +143,10 @@ def category_changes(patch: CategoryPatch) -> dict[str, Any]:
         changes["form"] = line(patch.form, "form")
     if patch.pass_mark is not msgspec.UNSET:
         changes.update(_pass_mark_columns(patch.pass_mark))
+    if patch.rules is not msgspec.UNSET:
+        changes["rules"] = patch.rules  # checked against the category's kind once it is locked (update_category)
+    if patch.title is not msgspec.UNSET:
+        changes["title"] = line(patch.title, "title") if patch.title is not None else None
     if not changes:
         raise Invalid(
             "send at least one field of the category to change", errors=[FieldError("body", "nothing to change")]
@@ -166,6 +174,11 @@ async def update_category(
     async with conn.transaction():
         await repository.lock_campaign(conn, campaign_id)
         before = await repository.lock_category(conn, campaign_id, category_id)
+        kind = changes.get("nominee_kind", before["nominee_kind"])
+        if "rules" in changes:
+            changes["rules"] = [r.as_json() for r in eligibility.parse_rules(changes["rules"], nominee_kind=kind)]
+        else:
+            eligibility.check_kind_change(eligibility.load_rules(before["rules"]), kind)
         rules.check_quota(changes.get("quota"), before["held"])
         nominations, ballots = await repository.category_use(conn, category_id)
         rules.check_category_change(

@@ -7,6 +7,7 @@ from datetime import date
 
 import asyncpg
 
+from shared import verification
 from shared.auth import Principal
 from shared.db import Queryable
 from shared.errors import Conflict, NotFound
@@ -50,16 +51,33 @@ async def lock_listed(conn: asyncpg.Connection, nomination_ids: list[uuid.UUID])
 async def grant(
     conn: asyncpg.Connection, nomination_ids: list[uuid.UUID], decision_id: uuid.UUID
 ) -> list[asyncpg.Record]:
-    """Grant the (locked, approved) nominations by the decision: each a new version; their award rows, by id."""
+    """Grant the (locked, approved) nominations by the decision: each a new version with its verification
+    code (shared/verification.py); their award rows, by id."""
+    codes = await new_verification_codes(conn, len(nomination_ids))
     await conn.execute(
-        """UPDATE nominations SET status = $3, decision_id = $2, version = version + 1,
-                                  granted_at = now(), updated_at = now()
-           WHERE id = ANY($1::uuid[])""",
+        """UPDATE nominations n SET status = $3, decision_id = $2, version = version + 1,
+                                    granted_at = now(), updated_at = now(), verification_code = c.code
+           FROM unnest($1::uuid[], $4::text[]) AS c (id, code)
+           WHERE n.id = c.id""",
         nomination_ids,
         decision_id,
         NominationStatus.GRANTED,
+        codes,
     )
     return list(await conn.fetch(f"{AWARD_SELECT} WHERE n.id = ANY($1::uuid[]) ORDER BY n.id", nomination_ids))
+
+
+async def new_verification_codes(db: Queryable, count: int) -> list[str]:
+    """`count` fresh codes that no award holds (a clash is about one in 10^12 per code: drawn again)."""
+    codes = {verification.new_code() for _ in range(count)}
+    while True:
+        taken = await db.fetch(
+            "SELECT verification_code FROM nominations WHERE verification_code = ANY($1::text[])", list(codes)
+        )
+        codes -= {r["verification_code"] for r in taken}
+        if len(codes) == count:
+            return list(codes)
+        codes |= {verification.new_code() for _ in range(count - len(codes))}
 
 
 async def get_decision(db: Queryable, decision_id: uuid.UUID) -> Decision:

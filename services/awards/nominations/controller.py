@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import asyncpg
 from litestar import Controller, get, patch, post
@@ -16,6 +17,7 @@ from shared.text import contains_pattern
 
 from ..domain.lifecycle import Action
 from ..domain.statuses import NominationStatus, NomineeKind
+from ..eligibility import service as eligibility
 from . import repository, service
 from .schemas import HistoryEntry, Nomination, NominationCreate, NominationUpdate
 
@@ -55,6 +57,10 @@ class NominationController(Controller):
         q: Annotated[
             str | None, Parameter(max_length=200, description="nominee's name, ignoring case and diacritics")
         ] = None,
+        include: Annotated[
+            Literal["eligibility"] | None,
+            Parameter(description="`eligibility`: each item's checks, as `GET /nominations/{id}/eligibility`"),
+        ] = None,
     ) -> Page[Nomination]:
         """Newest first."""
         rows = await repository.list_nominations(
@@ -69,7 +75,12 @@ class NominationController(Controller):
             after=paging.after((datetime, uuid.UUID)),
             limit=paging.limit,
         )
-        return paging.page(rows, lambda n: [n.created_at, str(n.id)])
+        page = paging.page(rows, lambda n: [n.created_at, str(n.id)])
+        if include == "eligibility":
+            found = await asyncio.gather(*(eligibility.eligibility_of(pool, n.id) for n in page.items))
+            for n, checks in zip(page.items, found, strict=True):
+                n.eligibility = checks
+        return page
 
     @get("/{nomination_id:uuid}", guards=[READERS], summary="One nomination, with its tally")
     async def get_nomination(self, nomination_id: uuid.UUID, pool: asyncpg.Pool, principal: Principal) -> Nomination:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -51,7 +52,8 @@ NOMINATION_CONTEXT = """SELECT c.id IS NOT NULL AS category_found, c.campaign_id
           COALESCE(nu.name, p.full_name) AS nominee_name, u.id AS unit_id, u.name AS unit_name,
           COALESCE(u.path IS NOT NULL
                    AND ($4::uuid IS NULL OR u.path <@ (SELECT s.path FROM units s WHERE s.id = $4)), false)
-              AS in_scope
+              AS in_scope,
+          COALESCE(c.rules, '[]'::jsonb) AS category_rules
    FROM (SELECT 1) AS one
    LEFT JOIN categories c ON c.id = $1
    LEFT JOIN campaigns k ON k.id = c.campaign_id
@@ -66,9 +68,11 @@ async def nomination_context(
     unit_id: uuid.UUID | None,
     person_id: uuid.UUID | None,
     scope_unit_id: uuid.UUID | None,
-) -> NominationContext:
-    row = await db.fetchrow(NOMINATION_CONTEXT, category_id, unit_id, person_id, scope_unit_id)
-    return NominationContext(**dict(row))
+) -> tuple[NominationContext, list[dict[str, Any]]]:
+    """The context, and the category's eligibility rules (empty for most: then nothing more is read)."""
+    row = dict(await db.fetchrow(NOMINATION_CONTEXT, category_id, unit_id, person_id, scope_unit_id))
+    category_rules = list(row.pop("category_rules"))
+    return NominationContext(**row), category_rules
 
 
 # One statement, so one round trip and its own transaction: the campaign is
@@ -90,7 +94,7 @@ WITH open_campaign AS (
     INSERT INTO audit_log (entity, entity_id, action, actor_id, actor_name, actor_role, to_status, after)
     SELECT 'nomination', ins.id, 'submit', $10, $11, $13, 'submitted', to_jsonb(ins) FROM ins
 ), sent AS (
-    INSERT INTO outbox (id, subject, payload) SELECT $14, $15, $16 FROM ins
+    INSERT INTO outbox (id, subject, payload, traceparent, request_id) SELECT $14, $15, $16, $17, $18 FROM ins
 )
 SELECT EXISTS (SELECT 1 FROM open_campaign) AS open, ins.created_at
 FROM (SELECT 1) AS one LEFT JOIN ins ON true"""
@@ -101,7 +105,7 @@ async def insert_nomination(
     nomination: Nomination,
     *,
     actor_role: str,
-    outbox_row: tuple[uuid.UUID, str, bytes],
+    outbox_row: outbox.Row,
     producer: str,
 ) -> tuple[bool, datetime | None]:
     """Write a new nomination, with its audit row and its outbox row; then wake `producer`'s relay.

@@ -9,6 +9,7 @@ from typing import Annotated
 import msgspec
 
 from ..domain.statuses import NominationStatus, NomineeKind
+from ..eligibility.schemas import Eligibility
 from ..schemas import TEXT
 
 Achievements = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=TEXT)]
@@ -58,6 +59,8 @@ class Nomination(msgspec.Struct):
     updated_at: datetime
     granted_at: datetime | None
     revoked_at: datetime | None
+    # Only in `GET /nominations?include=eligibility` (the review queue's badges, without a call of their own).
+    eligibility: Eligibility | msgspec.UnsetType = msgspec.UNSET
 
 
 class AttachmentRef(msgspec.Struct):

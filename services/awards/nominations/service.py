@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import asyncpg
 import msgspec
@@ -23,6 +24,7 @@ from ..council import service as council
 from ..domain import access, lifecycle, nominating
 from ..domain.lifecycle import Action
 from ..domain.statuses import NominationStatus
+from ..eligibility import service as eligibility
 from ..notices import service as notices
 from ..publishes import Change
 from . import repository
@@ -35,7 +37,9 @@ async def create_nomination(db: Queryable, actor: Principal, data: NominationCre
     achievements = paragraph(data.achievements, "achievements")
     # An officer nominates, and submits, for its unit's subtree; the other roles for none in particular.
     scope = actor.scope_unit_id
-    ctx = await repository.nomination_context(db, data.category_id, data.nominee_unit_id, data.nominee_person_id, scope)
+    ctx, category_rules = await repository.nomination_context(
+        db, data.category_id, data.nominee_unit_id, data.nominee_person_id, scope
+    )
     new = nominating.check(data.category_id, nominee, ctx)
     # The row's times are the database's: the draft's are replaced by them once it is written.
     now = datetime.now(UTC)
@@ -64,14 +68,23 @@ async def create_nomination(db: Queryable, actor: Principal, data: NominationCre
         revoked_at=None,
     )
     event = publishes.nomination_event(events.NominationSubmitted, draft)
-    campaign_open, created_at = await repository.insert_nomination(
-        db,
-        draft,
-        actor_role=actor.role,
-        outbox_row=publishes.outbox_row((event, draft.id, draft.version)),
-        producer=publishes.PRODUCER,
-    )
-    nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
+    outbox_row = publishes.outbox_row((event, draft.id, draft.version))
+    if not category_rules:  # the common path: one statement, one round trip
+        campaign_open, created_at = await repository.insert_nomination(
+            db, draft, actor_role=actor.role, outbox_row=outbox_row, producer=publishes.PRODUCER
+        )
+        nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
+        return msgspec.structs.replace(draft, created_at=created_at, updated_at=created_at)
+    # A category with eligibility rules: checked (409 naming the failed ones), then written with what each
+    # passed rule relied on, in one transaction (eligibility/service.py).
+    conn = cast(asyncpg.Connection, db)
+    async with conn.transaction():
+        checks = await eligibility.check_new(conn, new, category_rules)
+        campaign_open, created_at = await repository.insert_nomination(
+            conn, draft, actor_role=actor.role, outbox_row=outbox_row, producer=publishes.PRODUCER
+        )
+        nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
+        await eligibility.record(conn, draft.id, checks)
     return msgspec.structs.replace(draft, created_at=created_at, updated_at=created_at)
 
 
@@ -112,6 +125,8 @@ async def transition(
         delta = lifecycle.quota_delta(before["status"], rule.to_status)
         if delta > 0 and not await repository.take_place(conn, before["category_id"]):
             raise lifecycle.quota_full(await repository.quota_of(conn, before["category_id"]))
+        if action == Action.APPROVE:  # after the place's row lock: the binding count of share_of_unit
+            await eligibility.check_approval(conn, before)
         if delta < 0:
             await repository.give_back_place(conn, before["category_id"])
         after = await repository.move(conn, nomination_id, rule.to_status, reason)

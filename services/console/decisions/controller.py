@@ -136,7 +136,7 @@ class DecisionController(Controller):
     async def issue(self, request: Request[Any, Any, Any], api: Api, session: Session) -> Response[Any]:
         form = await request.form()
         typed = {name: _text(form, name) for name in ("number", "signed_on", "signer")}
-        picked = [domain.parse_uuid(v) for v in form.getall("nomination_id") if isinstance(v, str)]
+        picked = [domain.parse_uuid(v) for v in form.getall("nomination_id", []) if isinstance(v, str)]
         ids = [str(p) for p in picked if p is not None]
         errors: dict[str, str] = {}
         if not typed["number"].strip():

@@ -8,7 +8,8 @@ Round trips (the services' calls a page makes; `Server-Timing` reports them):
 - `/nominations/new`: 1 (open campaigns with their categories); 3 once a
   category is chosen (and the nominees to pick from, with their units).
 - `/nominations/{id}`: the nomination, then together its history, its
-  campaign, its files and (committee, admin) its votes.
+  campaign, its files, its eligibility checks and (committee, admin) its votes
+  and the review items a revocation opened about it.
 """
 
 from __future__ import annotations
@@ -388,6 +389,14 @@ async def ballot_of(api: Api, session: Session, nomination: dict[str, Any], revi
     }
 
 
+async def reviews_of(api: Api, nomination_id: uuid.UUID, reviewer: bool) -> list[dict[str, Any]]:
+    """What a revocation put before the committee about this nomination (committee, admin; none for others)."""
+    if not reviewer:
+        return []
+    found = await api.get("awards", "/reviews", {"status": "all", "nomination_id": str(nomination_id)})
+    return list(found["items"])
+
+
 async def nomination_page(
     request: Request[Any, Any, Any],
     api: Api,
@@ -408,11 +417,13 @@ async def nomination_page(
         api.get("awards", f"/nominations/{nomination_id}/history"),
         api.get("awards", f"/campaigns/{domain.parse_uuid(str(nomination['campaign_id']))}"),
     ]
-    history, campaign, ballot, objections, files = await asyncio.gather(
+    history, campaign, ballot, objections, files, eligibility, reviews = await asyncio.gather(
         *calls,
         ballot_of(api, session, nomination, reviewer),
         objections_of(api, nomination, reviewer),
         api.get("awards", f"/nominations/{nomination_id}/attachments"),
+        api.get("awards", f"/nominations/{nomination_id}/eligibility"),  # templates/_eligibility.html
+        reviews_of(api, nomination_id, reviewer),
     )
     category = next((c for c in campaign.get("categories", []) if str(c["id"]) == str(nomination["category_id"])), None)
     submitted = nomination["status"] == "submitted"
@@ -429,6 +440,8 @@ async def nomination_page(
         ballot=ballot,
         objections=objections,  # templates/_objections.html
         files=attachment_view.files(files["items"]),  # templates/_attachments.html
+        eligibility=eligibility,
+        reviews=reviews,
         file_changes=attachment_view.changes(history),
         notice=notice,
         errors=errors or {},

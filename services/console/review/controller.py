@@ -3,7 +3,9 @@ category's quota used, and the actions on one nomination (vote, approve, reject,
 return it to its unit to be completed, with a reason; the unit's officer edits and resubmits it).
 
 Round trips: `/review` makes 2, together, whatever it lists: the submitted
-nominations and the campaigns (their categories' quotas and places held).
+nominations with their eligibility checks (each one's badge;
+`include=eligibility`) and the campaigns (their categories' quotas and places
+held).
 Approving many at once (`POST /review/approve`) makes one approval per
 checked nomination, in the queue's order, stopping at the first the quota
 refuses (at most `BULK_MAX`), then the page's 2: at most N + 2 for N checked.
@@ -93,7 +95,13 @@ class ReviewController(Controller):
             api.get(
                 "awards",
                 "/nominations",
-                {"status": "submitted", "campaign_id": campaign, "limit": QUEUE_SIZE, "cursor": cursor},
+                {
+                    "status": "submitted",
+                    "campaign_id": campaign,
+                    "limit": QUEUE_SIZE,
+                    "cursor": cursor,
+                    "include": "eligibility",
+                },
             ),
             api.get("awards", "/campaigns", {"limit": 200}),
         )
@@ -128,7 +136,7 @@ class ReviewController(Controller):
         refusal stops it (the rest would meet it too). The queue again, saying which were approved and
         which not, and why, with the category's `đã duyệt X/Y` after."""
         form = await request.form()
-        picked = [domain.parse_uuid(v) for v in form.getall("nomination_id") if isinstance(v, str)]
+        picked = [domain.parse_uuid(v) for v in form.getall("nomination_id", []) if isinstance(v, str)]
         ids = list(dict.fromkeys(str(p) for p in picked if p is not None))
         campaign_id = _text(form, "campaign_id")
         category = domain.parse_uuid(_text(form, "category_id"))
