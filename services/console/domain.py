@@ -81,6 +81,8 @@ NAV: dict[str, tuple[Link, ...]] = {
 NAV_CAMPAIGNS = Link("/campaigns", "Phong trào")
 NAV_NOTICES = Link("/notices", "Niêm yết")  # what is on public notice (committee, admin)
 NAV_CEREMONIES = Link("/ceremonies", "Lễ khen thưởng")
+# Carrying out a directive: officers report their units' programmes and sessions, the committee follows.
+NAV_DIRECTIVES = Link("/directives", "Chương trình hành động")
 # The admin's pages (people also for officers: those of their subtree), last.
 NAV_PEOPLE = Link("/people", "Người")
 NAV_ADMIN = (Link("/units", "Đơn vị"), Link("/accounts", "Tài khoản"))
@@ -95,6 +97,9 @@ CAMPAIGN_MANAGERS = frozenset({Role.COMMITTEE, Role.ADMIN})  # create campaigns,
 CAMPAIGN_READERS = frozenset({Role.OFFICER, Role.COMMITTEE, Role.ADMIN})
 REVOKERS = frozenset({Role.COMMITTEE})  # the awards service lets only the committee revoke
 CEREMONY_MANAGERS = frozenset({Role.COMMITTEE, Role.ADMIN})  # the events service lets both plan and hold
+DIRECTIVE_READERS = frozenset({Role.OFFICER, Role.COMMITTEE, Role.ADMIN})  # figures, charts, the report
+DIRECTIVE_REPORTERS = frozenset({Role.OFFICER, Role.ADMIN})  # a unit's programme and sessions (events decides)
+DIRECTIVE_ISSUERS = frozenset({Role.COMMITTEE, Role.ADMIN})  # a new directive, for campaigns
 
 
 def nav_for(role: str) -> tuple[Link, ...]:
@@ -105,6 +110,8 @@ def nav_for(role: str) -> tuple[Link, ...]:
         links = (*links, NAV_CAMPAIGNS)
     if role in CEREMONY_MANAGERS:
         links = (*links, NAV_CEREMONIES)
+    if role in DIRECTIVE_READERS:
+        links = (*links, NAV_DIRECTIVES)
     if role in PEOPLE_KEEPERS:
         links = (*links, NAV_PEOPLE)
     if role == Role.ADMIN:

@@ -26,12 +26,15 @@ from shared.web import ServiceSpec
 from . import consumes
 from .admin.accounts import AccountController
 from .admin.people import PeopleController
+from .admin.titles import TitleImportController
 from .admin.units import UnitController
 from .attachments.controller import AttachmentController
 from .campaigns.controller import CampaignController
 from .ceremonies.controller import CeremonyController
 from .client import close_client, open_client
 from .decisions.controller import DecisionController
+from .directives.controller import DirectivePageController
+from .documents.controller import DocumentDownloadController
 from .imports.controller import NominationImportController
 from .nominations.controller import NominationController
 from .notices.controller import NoticeController
@@ -52,12 +55,15 @@ PAGES = Router(
         NominationImportController,
         ReviewController,
         DecisionController,
+        DocumentDownloadController,
         NoticeController,
         CampaignController,
         CeremonyController,
+        DirectivePageController,
         AccountController,
         UnitController,
         PeopleController,
+        TitleImportController,
         create_static_files_router(
             path="/static",
             directories=[STATIC],

@@ -10,9 +10,13 @@ from shared.web import ServiceSpec
 
 from . import consumes, snapshot
 from .ceremonies.controller import CeremonyController
+from .directives.controller import DirectiveController
+from .directives.report_controller import ReportController
 from .notices.controller import NoticeController
 from .roll.cache import start_roll_cache, stop_roll_cache
 from .roll.controller import RollController
+from .roll.index import start_roll_index, stop_roll_index
+from .verify.controller import VerifyController
 
 SERVICE = ServiceSpec(
     name="events",
@@ -20,14 +24,21 @@ SERVICE = ServiceSpec(
     title="thidua – events",
     description="Recognition ceremonies, the public honour roll and the public notice of nominations "
     "(read models of the awards' events).",
-    controllers=[RollController, CeremonyController, NoticeController],
+    controllers=[
+        RollController,
+        CeremonyController,
+        NoticeController,
+        VerifyController,
+        DirectiveController,
+        ReportController,
+    ],
     migrations=Migrations(
         "events", Path(__file__).parent / "migrations", shared_sets=("common", "unit_copy", "account_blocks")
     ),
     publishes=events.EVENTS_STREAM,
     subscriptions=consumes.SUBSCRIPTIONS,
     snapshot=snapshot.snapshot,
-    on_startup=[start_roll_cache],
-    on_shutdown=[stop_roll_cache],
+    on_startup=[start_roll_cache, start_roll_index],
+    on_shutdown=[stop_roll_index, stop_roll_cache],
     template_dir=Path(__file__).parent / "templates",
 )

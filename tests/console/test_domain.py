@@ -92,6 +92,7 @@ def test_each_role_has_the_links_of_the_contract() -> None:
         "Niêm yết",
         "Phong trào",
         "Lễ khen thưởng",
+        "Chương trình hành động",
     ]
     assert "Niêm yết" in [link.text for link in domain.nav_for("admin")]
     assert "Niêm yết" not in officer

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import docx
 import httpx
 import pytest
 
@@ -24,6 +25,8 @@ from tests.support import ADMIN_PASSWORD, Api, Stack
 from thidua.demo import build_plan, load_scenario
 from thidua.demo.live import live_plan
 from thidua.demo.scenario import DEMO_MARK
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 PLAN = build_plan()
 CATEGORY = {c.code: (p.code, c) for p in PLAN.campaigns for c in p.categories}
@@ -51,7 +54,12 @@ async def test_the_load_creates_the_whole_scenario(scenario: Loaded) -> None:
     first_votes = sum(b in ("yes", "no") for n in live.nominations for b in n.ballots)
     assert first_votes == 14
     live_created = 1 + len(live.categories) + len(live.nominations) + first_votes + 1
-    assert scenario.result.created == 1 + 18 + 270 + 2 + 3 + 310 + 310 * len(PLAN.members) + 2 + 1 + live_created
+    # The directive: 1, and its programmes and sessions as two imported files.
+    directive_created = 1 + 2
+    assert (
+        scenario.result.created
+        == 1 + 18 + 270 + 2 + 3 + directive_created + 310 + 310 * len(PLAN.members) + 2 + 1 + live_created
+    )
 
 
 async def test_the_honour_roll_shows_40_20_and_250_under_the_right_campaigns(scenario: Loaded, anonymous: Api) -> None:
@@ -117,6 +125,68 @@ async def test_the_ceremony_of_the_standing_committee_with_its_counts(scenario: 
     assert by_category == {scenario.result.category_ids[code]: n for code, n in PLAN.counts.items()}
 
 
+async def test_the_directive_s_implementation_is_the_source_report_s(scenario: Loaded, anonymous: Api) -> None:
+    """The report's every figure, from what the units reported and the roll: 15/15 committees, 504 grassroots
+    organisations, 472 sessions reaching 53,486 people, 40 + 20 + 250 honoured."""
+    directive_id = scenario.result.directive_id
+    assert directive_id
+    directive = (await anonymous.events.get(f"/directives/{directive_id}")).json()
+    assert (directive["code"], directive["issued_on"]) == ("20-NQ/TU", "2013-08-07")
+    assert directive["issuing_unit_id"] == scenario.result.province_id
+    assert directive["issuing_unit_name"] == "Tỉnh ủy Bình Thuận"
+    assert directive["implements"].startswith("Nghị quyết số 25-NQ/TW ngày 03/6/2013")
+    dvk, hcm = scenario.result.campaign_ids["DVK-2014"], scenario.result.campaign_ids["HCM-2014"]
+    assert directive["campaign_ids"] == [dvk, hcm]
+
+    resp = await anonymous.events.get(f"/directives/{directive_id}/implementation")
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {
+        "programmes": {
+            "party_committee": {"done": 15, "of": 15},
+            "grassroots_party_org": {"done": 504, "of": 504},
+        },
+        "sessions": {"count": 472, "attendees": 53486},
+        "honoured": {
+            "collectives": 40,
+            "individuals": 270,
+            "by_campaign": [
+                {"campaign_id": dvk, "name": "Dân vận khéo năm 2014", "collectives": 40, "individuals": 20},
+                {
+                    "campaign_id": hcm,
+                    "name": "Học tập và làm theo tấm gương đạo đức Hồ Chí Minh năm 2014",
+                    "collectives": 0,
+                    "individuals": 250,
+                },
+            ],
+        },
+        "missing": [],
+    }
+    programmes = await all_items(anonymous.events, f"/directives/{directive_id}/programmes")
+    assert len(programmes) == 519 and all(p["number"].endswith(DEMO_MARK) for p in programmes)
+    sessions = await all_items(anonymous.events, f"/directives/{directive_id}/sessions")
+    assert len(sessions) == 472 and sum(s["attendees"] for s in sessions) == 53486
+    assert all(s["title"].endswith(DEMO_MARK) for s in sessions)
+
+
+async def test_the_one_year_report_in_word_writes_the_source_s_figures(scenario: Loaded, anonymous: Api) -> None:
+    """The .docx an office edits and signs, opened by python-docx: the figures as the source report writes them."""
+    resp = await anonymous.events.get(f"/directives/{scenario.result.directive_id}/report.docx?on=2014-08-28")
+    assert resp.status_code == 200, resp.text[:300]
+    assert resp.headers["content-type"].startswith(DOCX)
+    document = docx.Document(io.BytesIO(resp.content))
+    cells = (cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    text = "\n".join([*(p.text for p in document.paragraphs), *cells])
+    for written in (
+        "15/15 đảng bộ trực thuộc và 504 tổ chức cơ sở đảng",
+        "472 buổi",
+        "53.486 lượt",
+        "40 tập thể, 20 cá nhân",
+        "250 cá nhân",
+        "ngày 28/8/2014",
+    ):
+        assert written in text, written
+
+
 async def test_nominations_came_from_the_officers_of_the_nominees_own_committees(scenario: Loaded, admin: Api) -> None:
     committee_of = {}
     for committee in PLAN.committees:
@@ -143,6 +213,7 @@ async def test_a_second_load_creates_nothing(scenario: Loaded, stack: Stack, ano
     assert "already loaded" in out.getvalue()
     assert again.campaign_ids == scenario.result.campaign_ids
     assert again.ceremony_id == scenario.result.ceremony_id
+    assert again.directive_id == scenario.result.directive_id
     total = 0
     for campaign_id in scenario.result.campaign_ids.values():
         total += len(await all_items(anonymous.events, "/honorees", campaign_id=campaign_id))

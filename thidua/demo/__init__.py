@@ -44,4 +44,9 @@ def print_accounts(result: ScenarioResult, urls: dict[str, str], out: TextIO) ->
         if role == "officer":
             lines.append(f"  {username:<20} officer of {what}")
     lines.append(f'  demo people and generated units carry "(mẫu)" in their names; honour roll: {urls["events"]}/')
+    if result.directive_id:
+        lines.append(
+            f"  Chương trình hành động số 20-NQ/TU, its figures: {urls['events']}/directives/{result.directive_id}"
+            "/implementation"
+        )
     print("\n".join(lines), file=out, flush=True)

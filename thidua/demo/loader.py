@@ -3,7 +3,9 @@
 The admin imports the unit tree and opens the accounts; each committee's
 officer adds its people and submits its nominations; the standing committee's
 members create the campaigns, vote, approve, sign one decision per campaign
-and hold the ceremony; the awards and events services learn the rest over
+and hold the ceremony; the standing committee issues the province's action
+programme (a directive of the events service) and the admin imports what the
+units reported under it; the awards and events services learn the rest over
 NATS, as always. Every step first looks at what is already there, and every
 create carries an Idempotency-Key, so running the loader again (or after a
 crash half-way) creates nothing twice.
@@ -12,7 +14,9 @@ crash half-way) creates nothing twice.
 from __future__ import annotations
 
 import asyncio
+import csv
 import hashlib
+import io
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +26,7 @@ from thidua.apiclient import ApiError, Client, until_known
 from thidua.settings import Demo
 
 from .live import LiveReview, live_plan
-from .scenario import DEMO_POSITION, Plan, build_plan
+from .scenario import DEMO_POSITION, DirectivePlan, Plan, build_plan
 
 KEY_PREFIX = "demo-bt2014"
 # How long the awards and events services may take to learn of a change over NATS.
@@ -46,6 +50,7 @@ class ScenarioResult:
     campaign_ids: dict[str, str] = field(default_factory=dict)  # campaign code -> id
     category_ids: dict[str, str] = field(default_factory=dict)  # category code -> id
     ceremony_id: str | None = None
+    directive_id: str | None = None  # Chương trình hành động số 20-NQ/TU
     accounts: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, what it acts for
     password: str = ""
 
@@ -66,6 +71,7 @@ class Loader:
         self.category_ids: dict[str, str] = {}
         self.nominations: dict[str, dict[str, Any]] = {}  # plan key -> nomination
         self.member_ids: list[str] = []  # the committee members' account ids, in the plan's order
+        self.directive_id: str | None = None
 
     # ------------------------------------------------------------ helpers
     def say(self, text: str) -> None:
@@ -108,13 +114,18 @@ class Loader:
             if done is not None:
                 self.say(
                     "the Bình Thuận 2014 scenario is already loaded"
-                    + ("; the live review completed" if done.loaded else "; nothing to do")
+                    + (
+                        "; what was missing (the live review, the directive) is completed"
+                        if done.loaded
+                        else "; nothing to do"
+                    )
                 )
                 return done
             self.say("the scenario is partly loaded; completing it")
         await self.ensure_units(province)
         await self.ensure_accounts(fresh=province is None)
         await gather([self.ensure_people(), self.ensure_campaigns()])
+        await self.ensure_directive()
         await self.ensure_nominations()
         await self.review()
         await self.decide()
@@ -145,6 +156,7 @@ class Loader:
             campaign_ids={code: c["id"] for code, c in self.campaigns.items()},
             category_ids=dict(self.category_ids),
             ceremony_id=ceremony_id,
+            directive_id=self.directive_id,
             accounts=accounts_of(self.plan),
             password=self.password,
         )
@@ -162,7 +174,9 @@ class Loader:
         ceremony = await self.find_ceremony()
         if ceremony is None or ceremony.get("status") != "held":
             return None
-        return self.result(await self.ensure_live_review(), ceremony["id"])
+        live = await self.ensure_live_review()
+        directive = await self.ensure_directive()
+        return self.result(live or directive, ceremony["id"])
 
     # ------------------------------------------------------------ units
     async def ensure_units(self, province: dict[str, Any] | None) -> None:
@@ -353,6 +367,149 @@ class Loader:
     async def close_campaigns(self) -> None:
         await self.set_campaigns_open(False)
         self.say("campaigns closed: the 2014 records are complete")
+
+    # ------------------------------------------------------------ the directive and what the units reported
+    async def find_directive(self, plan: DirectivePlan) -> dict[str, Any] | None:
+        for directive in await self.c.all("events", "/directives"):
+            if directive["code"] == plan.code:
+                return directive
+        return None
+
+    async def ensure_directive(self) -> bool:
+        """Chương trình hành động số 20-NQ/TU, issued by the standing committee for the 2014 campaigns, with
+        the programmes and sessions of the province's units (the admin imports them as two files; without
+        the admin's password, each committee's officer reports its own). True when this run had work."""
+        plan = self.plan.directive
+        if plan is None:
+            return False
+        directive = await self.find_directive(plan)
+        programmes, sessions = list(plan.programmes), list(plan.sessions)
+        counted = 0
+        if directive is not None:
+            self.directive_id = directive["id"]
+            figures = await self.c.get("events", f"/directives/{directive['id']}/implementation")
+            province_id = self.unit_ids[self.plan.province.code]
+            codes = {u["id"]: u["code"] for u in await self.c.all("units", "/units", params={"under_id": province_id})}
+            missing = {codes.get(m["id"]) for m in figures["missing"]}
+            programmes = [p for p in programmes if p.unit_code in missing]
+            counted = figures["sessions"]["count"]
+            if counted >= len(sessions):
+                sessions = []
+            if not programmes and not sessions:
+                return False
+        if not self.tokens:  # the rest of the scenario was complete: sign its users in
+            await self.ensure_units({"id": self.unit_ids[self.plan.province.code]})
+            await self.ensure_accounts(fresh=False)
+        if directive is None:
+            body = {
+                "code": plan.code,
+                "title": plan.title,
+                "implements": plan.implements,
+                "issuing_unit_id": self.unit_ids[self.plan.province.code],
+                "issued_on": plan.issued_on.isoformat(),
+                "campaign_ids": [self.campaigns[c]["id"] for c in plan.campaign_codes],
+            }
+
+            async def issue() -> dict[str, Any]:
+                answer: dict[str, Any] = await self.c.post(
+                    "events",
+                    "/directives",
+                    token=self.chair,
+                    idempotency_key=self.key("directive"),
+                    json=body,
+                    ok=(201,),
+                )
+                return answer
+
+            # The events service learns of the units and campaigns over NATS, a moment after they were made.
+            directive = await until_known(issue, PROPAGATION_TIMEOUT, retry=lambda exc: exc.status == 400)
+        self.directive_id = directive["id"]
+        path = f"/directives/{directive['id']}"
+        try:
+            admin: str | None = await self.admin()
+        except DemoError:
+            admin = None
+        # A file is all or nothing: sessions are imported only when none is there yet.
+        imported = admin is not None and (counted == 0 or not sessions)
+        if admin is not None and imported:
+            await self.import_reports(path, admin, programmes, sessions)
+        else:
+            await self.report_one_by_one(path, programmes, sessions)
+        self.say(
+            f"directive: {plan.title}; programmes of {len(plan.programmes)} units and {len(plan.sessions)} sessions "
+            f"({sum(s.attendees for s in plan.sessions):,} attendees) reported ({len(programmes)} and "
+            f"{len(sessions)} now, {'imported by the admin' if imported else 'by the officers'})"
+        )
+        return True
+
+    async def import_reports(self, path: str, admin: str, programmes: list[Any], sessions: list[Any]) -> None:
+        """Two files, as an office's Excel would hold them: all the programmes, all the sessions."""
+        for what, rows, columns in (
+            ("programmes", programmes, ("unit_code", "number", "issued_on", "title")),
+            ("sessions", sessions, ("unit_code", "held_on", "kind", "title", "attendees")),
+        ):
+            if not rows:
+                continue
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([str(getattr(row, c)) for c in columns])
+            content, key = out.getvalue().encode("utf-8"), self.key(what, str(len(rows)))
+
+            async def send(what: str = what, content: bytes = content, key: str = key) -> None:
+                await self.c.post(
+                    "events",
+                    f"{path}/{what}/import",
+                    token=admin,
+                    content=content,
+                    headers={"Content-Type": "text/csv"},
+                    idempotency_key=key,
+                    ok=(201,),
+                )
+
+            # A unit not in the events service's copy yet is a 400 until it is.
+            await until_known(send, PROPAGATION_TIMEOUT, retry=lambda exc: exc.status == 400)
+
+    async def report_one_by_one(self, path: str, programmes: list[Any], sessions: list[Any]) -> None:
+        """Each committee's officer reports for its own committee and grassroots organisations."""
+        officer = {}
+        for committee in self.plan.committees:
+            for code in (committee.code, *committee.grassroots):
+                officer[code] = self.tokens[committee.officer]
+        body_of = {
+            "programmes": lambda p: {
+                "unit_id": self.unit_ids[p.unit_code],
+                "number": p.number,
+                "issued_on": p.issued_on.isoformat(),
+                "title": p.title,
+            },
+            "sessions": lambda s: {
+                "unit_id": self.unit_ids[s.unit_code],
+                "held_on": s.held_on.isoformat(),
+                "kind": s.kind,
+                "title": s.title,
+                "attendees": s.attendees,
+            },
+        }
+        assert self.plan.directive is not None
+        index = {s: i for i, s in enumerate(self.plan.directive.sessions)}
+
+        async def one(what: str, row: Any) -> None:
+            key = self.key("programme", row.unit_code) if what == "programmes" else self.key("session", str(index[row]))
+            try:
+                await self.c.post(
+                    "events",
+                    f"{path}/{what}",
+                    token=officer[row.unit_code],
+                    idempotency_key=key,
+                    json=body_of[what](row),
+                )
+            except ApiError as exc:
+                if exc.status != 409:  # a programme reported already
+                    raise
+
+        await gather([*(one("programmes", p) for p in programmes), *(one("sessions", s) for s in sessions)])
 
     # ------------------------------------------------------------ nominations
     async def load_nominations(self) -> None:

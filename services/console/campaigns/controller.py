@@ -28,6 +28,7 @@ from ..session.service import Session
 READERS = allow(*domain.CAMPAIGN_READERS)
 MANAGERS = allow(*domain.CAMPAIGN_MANAGERS)
 UNITS_SHOWN = 200
+CAMPAIGNS_SHOWN = 200
 
 CAMPAIGN_FIELDS = ("code", "name", "organizer_unit_id", "year", "starts_on", "ends_on", "description")
 CATEGORY_FIELDS = ("code", "name", "nominee_kind", "quota", "form")
@@ -74,6 +75,21 @@ async def pick_units(api: Api, q: str) -> tuple[list[dict[str, Any]], bool]:
     params: dict[str, Any] = {"q": q, "limit": UNITS_SHOWN} if q else {"kind": "party_committee", "limit": UNITS_SHOWN}
     page = await api.get("units", "/units", params)
     return page["items"], bool(page.get("next_cursor"))
+
+
+async def unit_and_campaign_choices(api: Api, unit_q: str) -> dict[str, Any]:
+    """What a form picking a unit and campaigns shows (`_pickers.html`), fetched at once: the units to pick
+    from (`pick_units`) and the campaigns to tick."""
+    (units, more), campaigns = await asyncio.gather(
+        pick_units(api, unit_q), api.get("awards", "/campaigns", {"limit": CAMPAIGNS_SHOWN})
+    )
+    return {"units": units, "more_units": more, "unit_q": unit_q, "campaigns": campaigns["items"]}
+
+
+def ticked_campaigns(form: Any) -> list[str]:
+    """The ids of the campaigns ticked on such a form (a `campaign_id` each); anything not an id is left out."""
+    picked = (domain.parse_uuid(v) for v in form.getall("campaign_id", []) if isinstance(v, str))
+    return [str(p) for p in picked if p is not None]
 
 
 def category_rules(form: Any, prefix: str) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:

@@ -10,7 +10,6 @@ pick the host from, the campaigns); a change 1, then the page it leads to.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from datetime import datetime
@@ -19,13 +18,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 
 from .. import domain
-from ..campaigns.controller import pick_units, refusal_errors, text_of
+from ..campaigns.controller import refusal_errors, text_of, ticked_campaigns, unit_and_campaign_choices
 from ..client import Api, Refused
 from ..pages import VIETNAM, query, render, see_other
 from ..session.guards import allow
 
 MANAGERS = allow(*domain.CEREMONY_MANAGERS)
-CAMPAIGNS_SHOWN = 200
 FIELDS = ("title", "held_on", "venue", "host_unit_id", "campaign_ids")
 INDEXED = re.compile(r"campaign_ids\[(\d+)\]")
 NOTICES = {"created": "Đã tạo lễ khen thưởng.", "held": "Đã ghi nhận: buổi lễ đã được tổ chức."}
@@ -83,17 +81,11 @@ class CeremonyController(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        (units, more), campaigns = await asyncio.gather(
-            pick_units(api, unit_q), api.get("awards", "/campaigns", {"limit": CAMPAIGNS_SHOWN})
-        )
         return render(
             request,
             "ceremony_new.html",
             status=status,
-            units=units,
-            more_units=more,
-            unit_q=unit_q,
-            campaigns=campaigns["items"],
+            **await unit_and_campaign_choices(api, unit_q),
             typed=typed,
             checked=checked,
             errors=errors,
@@ -105,8 +97,7 @@ class CeremonyController(Controller):
     async def create(self, request: Request[Any, Any, Any], api: Api) -> Response[Any]:
         form = await request.form()
         typed = {name: text_of(form, name) for name in ("title", "held_on", "venue", "host_unit_id")}
-        picked = [domain.parse_uuid(v) for v in form.getall("campaign_id") if isinstance(v, str)]
-        ids = [str(p) for p in picked if p is not None]
+        ids = ticked_campaigns(form)
         errors: dict[str, str] = {}
         if not typed["title"].strip():
             errors["title"] = "Nhập tên buổi lễ."

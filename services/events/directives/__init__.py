@@ -1,0 +1,1 @@
+"""Directives: a committee's programme carrying out a higher resolution, what its units report, and its figures."""
