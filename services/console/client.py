@@ -148,11 +148,19 @@ class Api:
         return await self.request("POST", service, path, json=body, headers=headers)
 
     async def upload(
-        self, service: str, path: str, field: str, filename: str, content: bytes, content_type: str | None = None
+        self,
+        service: str,
+        path: str,
+        field: str,
+        filename: str,
+        content: bytes,
+        content_type: str | None = None,
+        *,
+        method: str = "POST",
     ) -> Any:
-        """POST one file as `multipart/form-data` in `field`; the service's JSON answer (or its refusal)."""
+        """POST (or PUT) one file as `multipart/form-data` in `field`; the service's JSON answer (or its refusal)."""
         file = (filename, content, content_type or "application/octet-stream")
-        return await self.request("POST", service, path, files={field: file})
+        return await self.request(method, service, path, files={field: file})
 
     @contextlib.asynccontextmanager
     async def download(

@@ -294,3 +294,67 @@ async def test_the_committee_issues_a_directive_in_the_console(world: World, as_
     )
     assert again.status_code == 409
     assert field_error(again.text, "code") == "Đã có văn bản mang số, ký hiệu này."
+
+
+async def test_an_officer_uploads_its_unit_s_programme_document_through_the_console(
+    world: World, directive: dict[str, Any], as_user: Any
+) -> None:
+    from tests.awards.test_attachments import ELF, pdf_bytes
+
+    made = await world.admin.events.post(
+        f"/directives/{directive['id']}/programmes",
+        json={
+            "unit_id": world.district_a["id"],
+            "number": "12-CTr/HU",
+            "issued_on": "2013-09-02",
+            "title": "Chương trình hành động của Huyện ủy",
+        },
+    )
+    assert made.status_code == 201, made.text
+    programme_id = made.json()["id"]
+    page_path = f"/directives/{directive['id']}"
+    action = f"{page_path}/programmes/{programme_id}/document"
+    officer = await as_user(world.officer_a)  # the officer of district_a: its own unit's programme is shown
+    page = await officer.get(page_path)
+    assert "Văn bản chương trình (PDF, Word)" in page.text and ">Tải lên</button>" in page.text
+    assert f'id="programme-{programme_id}"' in page.text and "12-CTr/HU" in page.text
+    assert f'href="{action}"' not in page.text  # no document yet
+
+    pdf = pdf_bytes("Chuong trinh 12")
+    name = "Chương trình 12-CTr.pdf"
+    sent = await officer.post(
+        action,
+        data={"_csrf_token": await officer.token_on(page_path)},
+        files={"file": (name, pdf, "application/pdf")},
+    )
+    assert sent.status_code == 303 and sent.headers["location"] == page_path + "?done=document#chuong-trinh"
+    shown = await officer.get(page_path + "?done=document")
+    assert "Đã tải lên văn bản chương trình." in shown.text
+    assert re.search(rf'<a href="{re.escape(action)}" download>{re.escape(name)}</a>', shown.text)
+    got = await officer.get(action)
+    assert got.status_code == 200 and got.content == pdf and got.headers["content-type"] == "application/pdf"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    again = await officer.get(action, headers={"If-None-Match": got.headers["etag"]})
+    assert again.status_code == 304
+    stored = (await world.admin.events.get(f"/directives/{directive['id']}/programmes/{programme_id}")).json()
+    assert stored["document"]["filename"] == name and stored["document"]["size"] == len(pdf)
+
+    # A program renamed .pdf: the events service's 400, said next to the file; nothing replaced.
+    bad = await officer.post(
+        action,
+        data={"_csrf_token": await officer.token_on(page_path)},
+        files={"file": (name, ELF, "application/pdf")},
+    )
+    assert bad.status_code == 400
+    assert "PDF hoặc Word" in field_error(bad.text, "doc_file")
+    # Another district's officer: 403, said next to the file.
+    other = await as_user(world.officer_b)
+    refused = await other.post(
+        action,
+        data={"_csrf_token": await other.token_on(page_path)},
+        files={"file": ("x.pdf", pdf_bytes("khác"), "application/pdf")},
+    )
+    assert refused.status_code == 403
+    # Its page shows no form for this programme (not its unit's): the reason is the page's alert.
+    assert re.search(r'<div class="alert" role="alert"><p>[^<]*ngoài phạm vi', refused.text)
+    assert (await officer.get(action)).content == pdf

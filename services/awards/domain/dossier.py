@@ -19,142 +19,48 @@ name the documents of a dossier, not their size (no article confirmed here).
 
 from __future__ import annotations
 
-import io
-import re
-import unicodedata
-import zipfile
-from dataclasses import dataclass
-from enum import StrEnum
-from urllib.parse import quote
+from shared.errors import Conflict
 
-from shared.errors import Conflict, DomainError, Invalid
+# What a file is, its size, its name and how it is served are the common library's (shared/files.py), where
+# the directives' programme documents take them too; re-exported here under the dossier's names.
+from shared.files import (
+    ACCEPTED,
+    EXTENSIONS,
+    MAX_BYTES,
+    MAX_FILENAME,
+    Checked,
+    Kind,
+    TooLarge,
+    check,
+    check_size,
+    content_disposition,
+    filename,
+    refuse,
+    sniff,
+)
 
 from .lifecycle import EDITABLE
 
-MAX_BYTES = 20 * 1024 * 1024  # 20 MiB a file
+__all__ = [
+    "ACCEPTED",
+    "EXTENSIONS",
+    "MAX_BYTES",
+    "MAX_FILENAME",
+    "MAX_FILES",
+    "Checked",
+    "Kind",
+    "TooLarge",
+    "check",
+    "check_editable",
+    "check_room",
+    "check_size",
+    "content_disposition",
+    "filename",
+    "refuse",
+    "sniff",
+]
+
 MAX_FILES = 20  # files a nomination holds at once
-MAX_FILENAME = 200  # characters of a stored name
-# What a stored name may not hold: control, format (e.g. U+202E, which shows "gnp.exe" as "exe.png"),
-# surrogate, private and unassigned characters, and line or paragraph separators.
-_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Cn", "Co", "Zl", "Zp"})
-_MAX_CONTENT_TYPES_XML = 1024 * 1024  # what is read of a package's [Content_Types].xml, uncompressed
-
-
-class Kind(StrEnum):
-    """The kinds a dossier takes; the value is the content type a download is served with."""
-
-    PDF = "application/pdf"
-    DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    JPEG = "image/jpeg"
-    PNG = "image/png"
-
-
-EXTENSIONS = {Kind.PDF: ".pdf", Kind.DOCX: ".docx", Kind.XLSX: ".xlsx", Kind.JPEG: ".jpg", Kind.PNG: ".png"}
-
-# The main part of each package, and the content type its [Content_Types].xml must give it.
-_PACKAGES = (
-    (
-        Kind.DOCX,
-        "word/document.xml",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-    ),
-    (Kind.XLSX, "xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
-)
-ACCEPTED = "PDF, DOCX, XLSX, JPEG or PNG"
-
-
-def refuse(reason: str) -> Invalid:
-    return Invalid(f"the file is not a {ACCEPTED} file: {reason}", field="file")
-
-
-def sniff(content: bytes) -> Kind:
-    """The kind of `content`, from its bytes alone; 400 on `file` for anything else."""
-    if not content:
-        raise Invalid("the file is empty", field="file")
-    if content.startswith(b"%PDF-"):
-        return Kind.PDF
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return Kind.PNG
-    if content.startswith(b"\xff\xd8\xff"):
-        return Kind.JPEG
-    if content.startswith(b"PK\x03\x04"):
-        return _package(content)
-    return _refuse_other(content)
-
-
-def _refuse_other(content: bytes) -> Kind:
-    if content.startswith(b"\x7fELF") or content.startswith(b"MZ"):
-        raise refuse("it is a program")
-    raise refuse("its content is of another kind")
-
-
-def _package(content: bytes) -> Kind:
-    """A DOCX or an XLSX, told apart by the main part their [Content_Types].xml declares."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            info = archive.getinfo("[Content_Types].xml") if "[Content_Types].xml" in names else None
-            if info is None or info.file_size > _MAX_CONTENT_TYPES_XML:
-                raise refuse("it is a ZIP archive, not a Word document or an Excel workbook")
-            with archive.open(info) as part:
-                declared = part.read(_MAX_CONTENT_TYPES_XML).decode("utf-8", "replace")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError):
-        raise refuse("it is a damaged ZIP archive") from None
-    for kind, main_part, content_type in _PACKAGES:
-        if main_part in names and _declares(declared, "/" + main_part, content_type):
-            return kind
-    raise refuse("it is a ZIP archive, not a Word document or an Excel workbook")
-
-
-def _declares(content_types_xml: str, part: str, content_type: str) -> bool:
-    """Does [Content_Types].xml give `part` the content type `content_type` (an Override element)?"""
-    for element in re.findall(r"<(?:\w+:)?Override\b[^>]*>", content_types_xml):
-        names = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', element))
-        if names.get("PartName", "").lower() == part.lower() and names.get("ContentType") == content_type:
-            return True
-    return False
-
-
-class TooLarge(DomainError):
-    """A file above `MAX_BYTES`: 413, naming `file`."""
-
-    status = 413
-
-
-def check_size(size: int) -> None:
-    """At most `MAX_BYTES` (413 above)."""
-    if size > MAX_BYTES:
-        raise TooLarge(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", field="file", kind="too-large")
-
-
-def filename(sent: str | None, kind: Kind) -> str:
-    """The name a file is stored and served under: NFC, its folders stripped, nothing invisible, bounded.
-
-    A browser on Windows may send `C:\\Users\\...\\Bằng khen.pdf`: only the last
-    part is kept. A name left empty is the kind's default (`tệp đính kèm.pdf`).
-    """
-    name = unicodedata.normalize("NFC", sent or "")
-    name = re.split(r"[\\/]", name)[-1]
-    name = "".join(" " if unicodedata.category(c) in _HIDDEN else c for c in name)
-    name = " ".join(name.split()).strip(" .")
-    if not name:
-        return "tệp đính kèm" + EXTENSIONS[kind]
-    if len(name) > MAX_FILENAME:
-        stem, dot, ext = name.rpartition(".")
-        if dot and 0 < len(ext) <= 10:
-            name = stem[: MAX_FILENAME - len(ext) - 1].rstrip() + "." + ext
-        else:
-            name = name[:MAX_FILENAME]
-    return name
-
-
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback name and the real one as RFC 6266 / RFC 5987 `filename*`."""
-    decomposed = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
-    ascii_name = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in ascii_name)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def check_editable(status: str) -> None:
@@ -169,18 +75,3 @@ def check_editable(status: str) -> None:
 def check_room(held: int) -> None:
     if held >= MAX_FILES:
         raise Conflict(f"a nomination holds at most {MAX_FILES} files; remove one first", field="file")
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """A file the dossier takes: its kind and the name it keeps."""
-
-    kind: Kind
-    filename: str
-
-
-def check(content: bytes, sent_name: str | None) -> Checked:
-    """What the file is, from its bytes; 413 (TooLarge) above the bound, 400 on `file` when it is no kind taken."""
-    check_size(len(content))
-    kind = sniff(content)
-    return Checked(kind, filename(sent_name, kind))

@@ -8,6 +8,9 @@ programme and sessions, and the report's downloads.
   its refusal is shown next to the field it names.
 - The charts are the events service's SVG, drawn there and put in the page as they come (no script).
 - `Tải báo cáo (Word)` and `(PDF)` stream the events service's report through the console.
+- An officer's own unit's programme is shown with its document (`Văn bản chương trình (PDF, Word)`,
+  `Tải lên`): the file is sent on with the officer's token (PUT to the events service, which decides what
+  it takes and who may), and downloaded through the console.
 - The committee and the admin issue a directive (`Ban hành chương trình hành động`): its number, title,
   the resolution it carries out, the issuing unit and the campaigns whose honourees it counts.
 
@@ -28,10 +31,12 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.response import Stream
 
 from .. import domain
 from ..admin.common import unit_choices
+from ..attachments.upload import CHOOSE_A_FILE, FORM_BODY_BYTES, reason_of
 from ..campaigns.controller import refusal_errors, text_of, ticked_campaigns, unit_and_campaign_choices
 from ..client import Api, Refused
 from ..pages import VIETNAM, query, render, see_other
@@ -54,6 +59,7 @@ NOTICES = {
     "created": "Đã ban hành chương trình hành động.",
     "programme": "Đã ghi nhận chương trình, kế hoạch thực hiện của đơn vị.",
     "session": "Đã ghi nhận buổi học tập, quán triệt.",
+    "document": "Đã tải lên văn bản chương trình.",
 }
 # The events service's session kinds, as the form offers them.
 SESSION_KINDS = {
@@ -71,7 +77,7 @@ UNIT_KIND_NAMES = {
     "other": "Đơn vị khác",
 }
 KIND_ORDER = tuple(UNIT_KIND_NAMES)
-PASSED_HEADERS = ("content-type", "content-length", "content-disposition")
+PASSED_HEADERS = ("content-type", "content-length", "content-disposition", "etag")
 AFTER_DAY = re.compile(r"on or after the directive's day, (\d{4})-(\d{2})-(\d{2})")
 # What the events service says of a unit that may not report (`directives/domain.py`), in Vietnamese.
 UNIT_REASONS = {
@@ -139,6 +145,15 @@ SESSION = ReportForm(
         "attendees": "Nhập số người dự: một số nguyên, ví dụ 120.",
     },
 )
+
+
+# What the events service's refusal of a programme's document says, where its reason is not the file's.
+DOCUMENT_REASONS = {
+    400: "Chỉ nhận văn bản PDF hoặc Word (DOCX) đúng định dạng, không rỗng.",
+    403: "Chương trình này thuộc đơn vị nằm ngoài phạm vi đơn vị của bạn.",
+    404: "Không tìm thấy chương trình này.",
+    413: "Tệp lớn hơn 20 MB.",
+}
 
 
 def said(exc: Refused, form: ReportForm) -> dict[str, str]:
@@ -293,11 +308,15 @@ class DirectivePageController(Controller):
             svg(api, base + "/charts/coverage.svg"),
             svg(api, base + "/charts/sessions.svg"),
         ]
+        own = reporter and session.unit_id is not None
         if reporter:
             calls.append(unit_choices(api, session, unit_q, chosen))
+        if own:
+            calls.append(api.get("events", base + "/programmes", {"unit_id": str(session.unit_id), "limit": 1}))
         found = await asyncio.gather(*calls)
         directive, figures, coverage, sessions = found[:4]
         units, more_units = found[4] if reporter else ([], False)
+        own_programmes = found[5]["items"] if own else []
         programmes = figures.get("programmes", {})
         kinds = [k for k in KIND_ORDER if k in programmes] + sorted(k for k in programmes if k not in KIND_ORDER)
         return render(
@@ -325,6 +344,7 @@ class DirectivePageController(Controller):
             today=_today(),
             number=vn_number,
             can_download=True,
+            own_programme=own_programmes[0] if own_programmes else None,
         )
 
     @post("/{directive_id:uuid}/programmes", guards=[REPORTERS])
@@ -375,6 +395,49 @@ class DirectivePageController(Controller):
             status=status,
         )
 
+    @post(
+        "/{directive_id:uuid}/programmes/{programme_id:uuid}/document",
+        guards=[REPORTERS],
+        request_max_body_size=FORM_BODY_BYTES,
+    )
+    async def upload_document(
+        self,
+        request: Request[Any, Any, Any],
+        api: Api,
+        session: Session,
+        directive_id: uuid.UUID,
+        programme_id: uuid.UUID,
+    ) -> Response[Any]:
+        """The programme's document, sent on to the events service with the user's token; the page again with
+        the service's reason next to the file field when it refuses."""
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            errors = {"doc_file": CHOOSE_A_FILE}
+            return await self._page(request, api, session, directive_id, errors=errors, status=400)
+        try:
+            content = await upload.read()
+        finally:
+            await upload.close()
+        path = f"/directives/{directive_id}/programmes/{programme_id}/document"
+        try:
+            await api.upload("events", path, "file", upload.filename, content, upload.content_type, method="PUT")
+        except Refused as exc:
+            if exc.status == 401:
+                raise
+            reason = DOCUMENT_REASONS.get(exc.status) or reason_of(exc)
+            errors = {"doc_file": reason}
+            return await self._page(request, api, session, directive_id, errors=errors, status=exc.status)
+        return see_other(f"/directives/{directive_id}?done=document#chuong-trinh")
+
+    @get("/{directive_id:uuid}/programmes/{programme_id:uuid}/document", guards=[READERS])
+    async def download_document(
+        self, request: Request[Any, Any, Any], api: Api, directive_id: uuid.UUID, programme_id: uuid.UUID
+    ) -> Response[Any]:
+        """The programme's document as the events service serves it (304 when the browser has it)."""
+        asked = {"If-None-Match": request.headers["if-none-match"]} if "if-none-match" in request.headers else None
+        return await download(api, directive_id, f"programmes/{programme_id}/document", asked)
+
     @get("/{directive_id:uuid}/report.docx", guards=[READERS])
     async def download_docx(self, api: Api, directive_id: uuid.UUID) -> Response[Any]:
         return await download(api, directive_id, "report.docx")
@@ -384,12 +447,16 @@ class DirectivePageController(Controller):
         return await download(api, directive_id, "report.pdf")
 
 
-async def download(api: Api, directive_id: uuid.UUID, name: str) -> Response[Any]:
-    """The events service's report as Word or PDF, streamed to the browser as it comes."""
+async def download(api: Api, directive_id: uuid.UUID, name: str, asked: dict[str, str] | None = None) -> Response[Any]:
+    """The events service's report as Word or PDF, or a programme's document, streamed to the browser as it
+    comes (a 304 passed on as it is)."""
     exits = contextlib.AsyncExitStack()
-    resp = await exits.enter_async_context(api.download("events", f"/directives/{directive_id}/{name}"))
+    resp = await exits.enter_async_context(api.download("events", f"/directives/{directive_id}/{name}", asked))
     headers = {k: resp.headers[k] for k in PASSED_HEADERS if k in resp.headers}
     headers |= {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
+    if resp.status_code == 304:
+        await exits.aclose()
+        return Response(b"", status_code=304, headers={"ETag": headers.get("etag", "")})
 
     async def body() -> AsyncIterator[bytes]:
         try:

@@ -7,21 +7,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from typing import Annotated
 
 import asyncpg
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from litestar.response import Redirect, Response
 
+from shared import files
 from shared.auth import Principal, Role, roles
 from shared.errors import Invalid
 from shared.pagination import Page, PageQuery
+from shared.settings import MAX_UPLOAD_BODY_BYTES
 
 from . import repository, service
 from .repository import Reported
 from .schemas import (
     Directive,
     DirectiveCreate,
+    DocumentUpload,
     Implementation,
     Imported,
     Programme,
@@ -38,6 +44,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML, JSON = "text/html", "application/json"
 VARY = {"Vary": "Accept"}  # one directive's address answers JSON or a redirect to its page, by the Accept
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+# The body of a programme's document: the file's 20 MiB and room for the multipart headers around it. A body
+# above it is refused (413) as it arrives; a file between its bound and this, by `shared.files` (413 on `file`).
+UPLOAD_BODY_BYTES = MAX_UPLOAD_BODY_BYTES
+assert UPLOAD_BODY_BYTES > files.MAX_BYTES
 
 
 async def _upload(request: Request) -> tuple[str, bytes]:
@@ -158,6 +168,69 @@ class DirectiveController(Controller):
         is checked first: 400 names each bad row by its spreadsheet number (`rows[3].unit_code`), 409 each
         unit that has a programme already."""
         return await _import(request, pool, directive_id, principal, service.import_programmes)
+
+    @get(
+        "/{directive_id:uuid}/programmes/{programme_id:uuid}",
+        summary="One programme, with what its document is (public)",
+    )
+    async def get_programme(
+        self, directive_id: uuid.UUID, programme_id: uuid.UUID, conn: asyncpg.Connection
+    ) -> Programme:
+        return await service.get_programme(conn, directive_id, programme_id)
+
+    # ------------------------------------------------------------ a programme's document
+    @put(
+        "/{directive_id:uuid}/programmes/{programme_id:uuid}/document",
+        guards=[REPORTERS],
+        request_max_body_size=UPLOAD_BODY_BYTES,
+        summary="Upload a programme's document, replacing the one it had (an officer of its unit or above, the admin)",
+    )
+    async def put_document(
+        self,
+        directive_id: uuid.UUID,
+        programme_id: uuid.UUID,
+        data: Annotated[DocumentUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        principal: Principal,
+        pool: asyncpg.Pool,
+    ) -> Programme:
+        """`multipart/form-data`, the file in the field `file`: a PDF or a Word (DOCX) file, known by its
+        content (anything else, whatever its name, is 400 on `file`), of at most 20 MiB (413 above). Answers
+        the programme with its `document`. 403 for an officer outside the unit's subtree."""
+        try:
+            content = await data.file.read()
+        finally:
+            await data.file.close()
+        return await service.put_document(pool, directive_id, programme_id, content, data.file.filename, principal)
+
+    @get(
+        "/{directive_id:uuid}/programmes/{programme_id:uuid}/document",
+        summary="Download a programme's document (public)",
+        response_description="The file's bytes, with the content type they are",
+    )
+    async def download_document(
+        self, request: Request, directive_id: uuid.UUID, programme_id: uuid.UUID, pool: asyncpg.Pool
+    ) -> Response[bytes]:
+        """Served as an attachment (never shown inline) under its name, with its SHA-256 as the ETag: 304
+        when If-None-Match names it. 404 when the programme has no document."""
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match:
+            tag = await service.document_tag(pool, directive_id, programme_id)
+            if files.not_modified(if_none_match, tag):
+                return Response(b"", status_code=304, headers={"ETag": f'"{tag}"', "Cache-Control": "public, no-cache"})
+        found, content = await service.download_document(pool, directive_id, programme_id)
+        headers = files.download_headers(found.filename, found.sha256, public=True)
+        return Response(content, media_type=found.content_type, headers=headers)
+
+    @delete(
+        "/{directive_id:uuid}/programmes/{programme_id:uuid}/document",
+        guards=[REPORTERS],
+        summary="Remove a programme's document (an officer of its unit or above, the admin)",
+    )
+    async def delete_document(
+        self, directive_id: uuid.UUID, programme_id: uuid.UUID, principal: Principal, pool: asyncpg.Pool
+    ) -> None:
+        """204; 404 when the programme has no document."""
+        await service.delete_document(pool, directive_id, programme_id, principal)
 
     # ------------------------------------------------------------ sessions
     @post(

@@ -30,6 +30,7 @@ from .schemas import (
     MissingUnit,
     MonthSessions,
     Programme,
+    ProgrammeDocument,
     Session,
     SessionTotals,
 )
@@ -173,7 +174,13 @@ Reported = TypeVar("Reported", Programme, Session)
 
 
 def _reported(table: str) -> str:
-    """The reports of a table (`x`), each with its unit's name (None while the unit is not in the copy)."""
+    """The reports of a table (`x`), each with its unit's name (None while the unit is not in the copy); a
+    programme with what its document is (`doc_*`, None without one), never the document's bytes."""
+    if table == "directive_programmes":
+        return """SELECT x.*, u.name AS unit_name, d.filename AS doc_filename, d.size AS doc_size,
+                         d.content_type AS doc_content_type, d.sha256 AS doc_sha256
+                  FROM directive_programmes x LEFT JOIN units u ON u.id = x.unit_id
+                       LEFT JOIN directive_programme_documents d ON d.programme_id = x.id"""
     return f"SELECT x.*, u.name AS unit_name FROM {table} x LEFT JOIN units u ON u.id = x.unit_id"
 
 
@@ -272,6 +279,11 @@ def _programme(r: asyncpg.Record) -> Programme:
         issued_on=r["issued_on"],
         title=r["title"],
         created_at=r["created_at"],
+        document=ProgrammeDocument(
+            filename=r["doc_filename"], size=r["doc_size"], content_type=r["doc_content_type"], sha256=r["doc_sha256"]
+        )
+        if r["doc_sha256"] is not None
+        else None,
     )
 
 
@@ -279,6 +291,64 @@ async def list_programmes(
     conn: Queryable, directive_id: uuid.UUID, *, unit_id: uuid.UUID | None, after: ListKey | None, limit: int
 ) -> list[tuple[Programme, ListKey]]:
     return await _list_reported(conn, "directive_programmes", _programme, directive_id, unit_id, after, limit)
+
+
+# ------------------------------------------------------------------ a programme's document
+async def put_document(
+    conn: Queryable,
+    programme_id: uuid.UUID,
+    *,
+    filename: str,
+    content_type: str,
+    sha256: str,
+    content: bytes,
+    uploaded_by: uuid.UUID,
+) -> None:
+    """Store the programme's document, replacing the one it had (one statement: two uploads at once leave
+    one of them whole)."""
+    await conn.execute(
+        """INSERT INTO directive_programme_documents
+               (programme_id, filename, content_type, size, sha256, content, uploaded_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (programme_id) DO UPDATE SET
+               filename = EXCLUDED.filename, content_type = EXCLUDED.content_type, size = EXCLUDED.size,
+               sha256 = EXCLUDED.sha256, content = EXCLUDED.content, uploaded_by = EXCLUDED.uploaded_by,
+               uploaded_at = now()""",
+        programme_id,
+        filename,
+        content_type,
+        len(content),
+        sha256,
+        content,
+        uploaded_by,
+    )
+
+
+async def document_content(conn: Queryable, programme_id: uuid.UUID) -> tuple[ProgrammeDocument, bytes] | None:
+    """The document and its bytes, read together (a replacement between two reads cannot mix them)."""
+    row = await conn.fetchrow(
+        """SELECT filename, size, content_type, sha256, content FROM directive_programme_documents
+           WHERE programme_id = $1""",
+        programme_id,
+    )
+    if row is None:
+        return None
+    found = ProgrammeDocument(
+        filename=row["filename"], size=row["size"], content_type=row["content_type"], sha256=row["sha256"]
+    )
+    return found, bytes(row["content"])
+
+
+async def document_tag(conn: Queryable, programme_id: uuid.UUID) -> str | None:
+    """The document's SHA-256 alone (to answer 304 without reading its bytes)."""
+    tag = await conn.fetchval("SELECT sha256 FROM directive_programme_documents WHERE programme_id = $1", programme_id)
+    return str(tag) if tag is not None else None
+
+
+async def delete_document(conn: Queryable, programme_id: uuid.UUID) -> bool:
+    return (
+        await conn.execute("DELETE FROM directive_programme_documents WHERE programme_id = $1", programme_id)
+    ) == "DELETE 1"
 
 
 # ------------------------------------------------------------------ sessions

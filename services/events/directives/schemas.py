@@ -7,10 +7,12 @@ Everything here is public (a directive, the units that reported, the counts): ne
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
+from litestar.datastructures import UploadFile
 
 from .domain import MAX_ATTENDEES, MIN_ATTENDEES, SessionKind
 
@@ -20,6 +22,13 @@ Attendees = Annotated[int, msgspec.Meta(ge=MIN_ATTENDEES, le=MAX_ATTENDEES)]
 
 
 # ------------------------------------------------------------------ requests
+@dataclass
+class DocumentUpload:
+    """`multipart/form-data` with one file, in the field `file`."""
+
+    file: UploadFile
+
+
 class DirectiveCreate(msgspec.Struct, forbid_unknown_fields=True):
     code: Code
     title: Text
@@ -57,6 +66,15 @@ class Directive(msgspec.Struct):
     created_at: datetime
 
 
+class ProgrammeDocument(msgspec.Struct):
+    """What a programme's document is said to be (its bytes at `GET .../programmes/{id}/document`)."""
+
+    filename: str
+    size: int  # bytes
+    content_type: str  # what the bytes are (PDF or DOCX), whatever the client said
+    sha256: str  # hex; also the download's ETag
+
+
 class Programme(msgspec.Struct):
     id: uuid.UUID
     directive_id: uuid.UUID
@@ -66,6 +84,7 @@ class Programme(msgspec.Struct):
     issued_on: date
     title: str
     created_at: datetime
+    document: ProgrammeDocument | None = None  # the programme's text, once uploaded
 
 
 class Session(msgspec.Struct):

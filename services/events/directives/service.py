@@ -8,6 +8,7 @@ connection and a directive's id and answers the structs of `schemas.py`.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
@@ -15,8 +16,9 @@ from typing import TypeVar
 
 import asyncpg
 
+from shared import files
 from shared.auth import Principal
-from shared.errors import Conflict, FieldError, Invalid
+from shared.errors import Conflict, FieldError, Invalid, NotFound
 from shared.tables import TableError, parse_numbered
 from shared.text import fold
 
@@ -31,6 +33,7 @@ from .schemas import (
     MonthSessions,
     Programme,
     ProgrammeCreate,
+    ProgrammeDocument,
     Session,
     SessionCreate,
 )
@@ -326,3 +329,83 @@ async def import_sessions(
     async with conn.transaction():
         await repository.insert_sessions(conn, directive.id, good, principal.account_id)
     return Imported(created=len(good))
+
+
+# ------------------------------------------------------------------ a programme's document
+async def get_programme(conn: asyncpg.Connection, directive_id: uuid.UUID, programme_id: uuid.UUID) -> Programme:
+    """A programme of this directive (404 for an unknown directive, or a programme of another one)."""
+    await repository.get_directive(conn, directive_id)
+    programme = await repository.get_programme(conn, programme_id)
+    if programme.directive_id != directive_id:
+        raise NotFound("programme", programme_id)
+    return programme
+
+
+async def _check_document_editor(
+    conn: asyncpg.Connection, directive_id: uuid.UUID, programme_id: uuid.UUID, principal: Principal
+) -> Programme:
+    """The programme, once the actor may change its document: the admin, or an officer of the programme's
+    unit or of a unit above it (403 otherwise, 404 for an unknown directive or programme)."""
+    programme = await get_programme(conn, directive_id, programme_id)
+    scope = principal.scope_unit_id
+    directive = await repository.get_directive(conn, directive_id)
+    where = await repository.placement(conn, programme.unit_id, directive.issuing_unit_id, scope)
+    domain.check_scope(scope is None, where.in_scope and where.known, programme.unit_id)
+    return programme
+
+
+async def put_document(
+    pool: asyncpg.Pool,
+    directive_id: uuid.UUID,
+    programme_id: uuid.UUID,
+    content: bytes,
+    sent_name: str | None,
+    principal: Principal,
+) -> Programme:
+    """Store the programme's document (a PDF or a Word file, known by its bytes: 400 on `file` otherwise, 413
+    above 20 MiB), replacing the one it had; the programme answered with what its document now is."""
+    async with pool.acquire() as conn, conn.transaction():
+        await _check_document_editor(conn, directive_id, programme_id, principal)
+        checked = files.check(content, sent_name, files.DOCUMENTS)
+        await repository.put_document(
+            conn,
+            programme_id,
+            filename=checked.filename,
+            content_type=checked.kind.value,
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+            uploaded_by=principal.account_id,
+        )
+        return await repository.get_programme(conn, programme_id)
+
+
+async def document_tag(pool: asyncpg.Pool, directive_id: uuid.UUID, programme_id: uuid.UUID) -> str:
+    """The SHA-256 of the programme's document (404 for none)."""
+    async with pool.acquire() as conn:
+        await get_programme(conn, directive_id, programme_id)
+        tag = await repository.document_tag(conn, programme_id)
+    if tag is None:
+        raise NotFound("document", detail=f"programme {programme_id} has no document")
+    return tag
+
+
+async def download_document(
+    pool: asyncpg.Pool, directive_id: uuid.UUID, programme_id: uuid.UUID
+) -> tuple[ProgrammeDocument, bytes]:
+    """The programme's document and its bytes (public, like the programme; 404 for none)."""
+    async with pool.acquire() as conn:
+        await get_programme(conn, directive_id, programme_id)
+        found = await repository.document_content(conn, programme_id)
+    if found is None:
+        raise NotFound("document", detail=f"programme {programme_id} has no document")
+    return found
+
+
+async def delete_document(
+    pool: asyncpg.Pool, directive_id: uuid.UUID, programme_id: uuid.UUID, principal: Principal
+) -> None:
+    """Remove the programme's document (404 when it has none)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await _check_document_editor(conn, directive_id, programme_id, principal)
+        if not await repository.delete_document(conn, programme_id):
+            raise NotFound("document", detail=f"programme {programme_id} has no document")
