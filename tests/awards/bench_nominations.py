@@ -90,8 +90,9 @@ def _pgbench_script(ctx: dict) -> str:
         .replace("$4", f"'{ctx['scope']}'::uuid")
     )
     insert_sql = (
-        repository.INSERT_NOMINATION.replace("$1,", "gen_random_uuid(),", 1)
-        .replace("$17", "'outbox_awards'")
+        repository.INSERT_NOMINATION.replace("$18", "NULL::text")  # the writer's request id
+        .replace("$17", "NULL::text")  # and trace context (none in pgbench)
+        .replace("$1,", "gen_random_uuid(),", 1)
         .replace("$16", f"'\\x{payload}'::bytea")
         .replace("$15", "'awards.nomination.submitted'")
         .replace("$14", "gen_random_uuid()")

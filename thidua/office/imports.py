@@ -59,7 +59,9 @@ class NominationImporter:
         self.token = token
         self.out = out
         self.campaigns: list[dict[str, Any]] = []
-        self.units: dict[str, dict[str, Any] | None] = {}
+        # Each looked up once, however many rows name it at once (the rows are resolved concurrently).
+        self.units: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+        self.rosters: dict[str, asyncio.Future[dict[str, str]]] = {}  # unit id -> casefolded name -> person id
         self.people: dict[tuple[str, str], asyncio.Future[tuple[str, bool]]] = {}
 
     async def load_campaigns(self) -> None:
@@ -88,8 +90,8 @@ class NominationImporter:
 
     async def unit(self, code: str) -> dict[str, Any]:
         if code not in self.units:
-            self.units[code] = await self.c.unit_by_code(code)
-        unit = self.units[code]
+            self.units[code] = asyncio.ensure_future(self.c.unit_by_code(code))
+        unit = await self.units[code]
         if unit is None:
             raise UsageError(f"no unit has code {code!r}")
         return unit
@@ -101,10 +103,20 @@ class NominationImporter:
             self.people[key] = asyncio.ensure_future(self._person(full_name, unit_id, position))
         return await self.people[key]
 
+    async def _roster(self, unit_id: str) -> dict[str, str]:
+        """The unit's people by name: one listing per unit, not one search per row."""
+        listed = await self.c.all("units", "/people", token=self.token, params={"unit_id": unit_id})
+        roster: dict[str, str] = {}
+        for p in listed:
+            roster.setdefault(p["full_name"].casefold(), p["id"])
+        return roster
+
     async def _person(self, full_name: str, unit_id: str, position: str) -> tuple[str, bool]:
-        for p in await self.c.all("units", "/people", token=self.token, params={"unit_id": unit_id, "q": full_name}):
-            if p["full_name"].casefold() == full_name.casefold():
-                return p["id"], False
+        if unit_id not in self.rosters:
+            self.rosters[unit_id] = asyncio.ensure_future(self._roster(unit_id))
+        found = (await self.rosters[unit_id]).get(full_name.casefold())
+        if found is not None:
+            return found, False
         person = await self.c.post(
             "units",
             "/people",
@@ -180,5 +192,8 @@ async def import_nominations(
     if problems:
         return Counter(failed=len(problems)), [*problems, "nothing was submitted; correct the file and run again"]
     bodies = [r[0] for r in resolved if not isinstance(r, str)]  # every row's: none failed
+    # Every new person first, all of them: they reach the awards service while the rest are added, so its
+    # nominations seldom wait for one. A failure here is told by its row below (the future keeps it).
+    await asyncio.gather(*(importer.person(*b["_person"]) for b in bodies if "_person" in b), return_exceptions=True)
     results = await asyncio.gather(*(importer.submit(i, body) for i, body in enumerate(bodies, start=1)))
     return Counter(outcome for outcome, _ in results), [m for _, m in results if m]
