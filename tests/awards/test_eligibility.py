@@ -322,3 +322,27 @@ async def test_checks_of_several_nominations_at_once_within_the_callers_reach(wo
     ).status_code == 404
     assert_problem(await world.committee.awards.post(f"/reviews/{uuid.uuid4()}/resolve", json={}), 400)
     assert (await world.committee.awards.get(f"/awards/{nid}/dependents")).status_code == 404  # not an award
+
+
+async def test_a_returned_nomination_is_checked_again_when_resubmitted(world: World) -> None:
+    """Rules added while a nomination was back with its unit apply when it is sent again."""
+    unit, [person] = await fresh_people(world, "Lưu Thị Ngọc")
+    c = await campaign(world.committee, world.province["id"], year=2014)
+    cat = await category(world.committee, c["id"], "individual", rules=[])
+    resp = await world.admin.awards.post("/nominations", json=nomination_body(cat["id"], person_id=person["id"]))
+    assert resp.status_code == 201, resp.text
+    nid = resp.json()["id"]
+    returned = await world.committee.awards.post(f"/nominations/{nid}/return", json={"reason": "Bổ sung hồ sơ"})
+    assert returned.status_code == 200, returned.text
+    patched = await world.committee.awards.patch(
+        f"/campaigns/{c['id']}/categories/{cat['id']}", json={"rules": [requires_ldtt()]}
+    )
+    assert patched.status_code == 200, patched.text
+    refused = assert_problem(await world.officer_a.awards.post(f"/nominations/{nid}/resubmit"), 409)
+    assert any("Lao động tiên tiến" in e["message"] for e in refused["errors"]), refused
+    assert (await world.admin.awards.get(f"/nominations/{nid}")).json()["status"] == "returned"
+    # Once the title is known, it goes.
+    imported = await titles_csv(world.admin, [f"individual,,,{person['id']},Lao động tiên tiến,2014"])
+    assert imported.status_code == 200, imported.text
+    again = await world.officer_a.awards.post(f"/nominations/{nid}/resubmit")
+    assert again.status_code == 200 and again.json()["status"] == "submitted", again.text

@@ -139,7 +139,17 @@ async def eligibility_of(db: Queryable, nomination_id: uuid.UUID) -> Eligibility
 
 async def check_approval(conn: asyncpg.Connection, nomination: asyncpg.Record) -> None:
     """Inside the approval's transaction, after the category's place was taken: 409 naming the failed checks."""
-    _, checks = await _checks_of(conn, nomination, PLACE_STATUSES)
+    await _refuse_failed(conn, nomination, PLACE_STATUSES)
+
+
+async def check_resubmission(conn: asyncpg.Connection, nomination: asyncpg.Record) -> None:
+    """A returned nomination sent again is checked as a new one is (the rules, or the nominee's history, may
+    have changed while it was with its unit): 409 naming the failed checks."""
+    await _refuse_failed(conn, nomination, LIVE_STATUSES)
+
+
+async def _refuse_failed(conn: asyncpg.Connection, nomination: asyncpg.Record, statuses: Sequence[str]) -> None:
+    _, checks = await _checks_of(conn, nomination, statuses)
     refused = rules.refusal(checks, nomination["nominee_name"])
     if refused:
         raise refused

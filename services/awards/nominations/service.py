@@ -127,6 +127,8 @@ async def transition(
             raise lifecycle.quota_full(await repository.quota_of(conn, before["category_id"]))
         if action == Action.APPROVE:  # after the place's row lock: the binding count of share_of_unit
             await eligibility.check_approval(conn, before)
+        elif action == Action.RESUBMIT:
+            await eligibility.check_resubmission(conn, before)
         if delta < 0:
             await repository.give_back_place(conn, before["category_id"])
         after = await repository.move(conn, nomination_id, rule.to_status, reason)
