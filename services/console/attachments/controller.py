@@ -7,17 +7,15 @@ Round trips: a download 1 (streamed as it comes); an upload or a removal 1, then
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.response import Stream
 
 from .. import domain
 from ..client import Api, Refused
+from ..downloads import passed_on
 from ..nominations.controller import nomination_page
 from ..pages import see_other
 from ..session.guards import allow
@@ -26,7 +24,6 @@ from .upload import CHOOSE_A_FILE, FORM_BODY_BYTES, reason_of, send_file
 
 UNIT_OFFICERS = allow(*domain.UNIT_OFFICERS)
 # What a download passes on of the service's answer.
-PASSED_HEADERS = ("content-type", "content-length", "content-disposition", "etag")
 
 
 class AttachmentController(Controller):
@@ -36,24 +33,7 @@ class AttachmentController(Controller):
     @get("/attachments/{attachment_id:uuid}")
     async def download(self, request: Request[Any, Any, Any], api: Api, attachment_id: uuid.UUID) -> Response[Any]:
         """The file's bytes as the awards service serves them, to whoever it serves them (403/404 pages else)."""
-        exits = contextlib.AsyncExitStack()
-        asked = {"If-None-Match": request.headers["if-none-match"]} if "if-none-match" in request.headers else None
-        resp = await exits.enter_async_context(api.download("awards", f"/attachments/{attachment_id}", asked))
-        headers = {k: resp.headers[k] for k in PASSED_HEADERS if k in resp.headers}
-        headers |= {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
-        if resp.status_code == 304:
-            await exits.aclose()
-            return Response(b"", status_code=304, headers={"ETag": headers.get("etag", "")})
-
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in resp.aiter_bytes():
-                    yield chunk
-            finally:
-                await exits.aclose()
-
-        media_type = headers.pop("content-type", "application/octet-stream")
-        return Stream(body(), media_type=media_type, headers=headers)
+        return await passed_on(api, "awards", f"/attachments/{attachment_id}", request)
 
     @post(
         "/nominations/{nomination_id:uuid}/attachments", guards=[UNIT_OFFICERS], request_max_body_size=FORM_BODY_BYTES

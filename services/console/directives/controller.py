@@ -22,23 +22,22 @@ a download 1.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.response import Stream
 
 from .. import domain
 from ..admin.common import unit_choices
 from ..attachments.upload import CHOOSE_A_FILE, FORM_BODY_BYTES, reason_of
 from ..campaigns.controller import refusal_errors, text_of, ticked_campaigns, unit_and_campaign_choices
 from ..client import Api, Refused
+from ..downloads import passed_on
 from ..pages import VIETNAM, query, render, see_other
 from ..session.guards import allow
 from ..session.service import Session
@@ -77,7 +76,6 @@ UNIT_KIND_NAMES = {
     "other": "Đơn vị khác",
 }
 KIND_ORDER = tuple(UNIT_KIND_NAMES)
-PASSED_HEADERS = ("content-type", "content-length", "content-disposition", "etag")
 AFTER_DAY = re.compile(r"on or after the directive's day, (\d{4})-(\d{2})-(\d{2})")
 # What the events service says of a unit that may not report (`directives/domain.py`), in Vietnamese.
 UNIT_REASONS = {
@@ -435,38 +433,15 @@ class DirectivePageController(Controller):
         self, request: Request[Any, Any, Any], api: Api, directive_id: uuid.UUID, programme_id: uuid.UUID
     ) -> Response[Any]:
         """The programme's document as the events service serves it (304 when the browser has it)."""
-        asked = {"If-None-Match": request.headers["if-none-match"]} if "if-none-match" in request.headers else None
-        return await download(api, directive_id, f"programmes/{programme_id}/document", asked)
+        return await passed_on(api, "events", f"/directives/{directive_id}/programmes/{programme_id}/document", request)
 
     @get("/{directive_id:uuid}/report.docx", guards=[READERS])
     async def download_docx(self, api: Api, directive_id: uuid.UUID) -> Response[Any]:
-        return await download(api, directive_id, "report.docx")
+        return await passed_on(api, "events", f"/directives/{directive_id}/report.docx")
 
     @get("/{directive_id:uuid}/report.pdf", guards=[READERS])
     async def download_pdf(self, api: Api, directive_id: uuid.UUID) -> Response[Any]:
-        return await download(api, directive_id, "report.pdf")
-
-
-async def download(api: Api, directive_id: uuid.UUID, name: str, asked: dict[str, str] | None = None) -> Response[Any]:
-    """The events service's report as Word or PDF, or a programme's document, streamed to the browser as it
-    comes (a 304 passed on as it is)."""
-    exits = contextlib.AsyncExitStack()
-    resp = await exits.enter_async_context(api.download("events", f"/directives/{directive_id}/{name}", asked))
-    headers = {k: resp.headers[k] for k in PASSED_HEADERS if k in resp.headers}
-    headers |= {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
-    if resp.status_code == 304:
-        await exits.aclose()
-        return Response(b"", status_code=304, headers={"ETag": headers.get("etag", "")})
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in resp.aiter_bytes():
-                yield chunk
-        finally:
-            await exits.aclose()
-
-    media_type = headers.pop("content-type", "application/octet-stream")
-    return Stream(body(), media_type=media_type, headers=headers)
+        return await passed_on(api, "events", f"/directives/{directive_id}/report.pdf")
 
 
 async def svg(api: Api, path: str) -> str:
