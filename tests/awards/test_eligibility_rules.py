@@ -215,19 +215,70 @@ def test_reference_date_is_the_campaign_years_first_day() -> None:
     assert el.reference_date(2014) == date(2014, 1, 1)
 
 
+LAW_2003 = "Luật Thi đua, khen thưởng 2003"
+LAW_2022 = "Luật Thi đua, khen thưởng 2022 (số 06/2022/QH15)"
+
+
+def preset(title: str) -> list[el.Rule]:
+    return el.parse_rules(PRESETS[title], nominee_kind="individual")
+
+
 def test_the_starter_set_is_valid_and_cited() -> None:
-    for preset in presets():
-        parsed = el.parse_rules(preset["rules"], nominee_kind="individual")
+    for p in presets():
+        parsed = el.parse_rules(p["rules"], nominee_kind="individual")
         assert parsed and all(r.citation.startswith("Luật") for r in parsed)
-    # The 2003 law's rules stop the day Law 06/2022/QH15 took effect.
-    cstdcs = el.parse_rules(PRESETS["Chiến sĩ thi đua cơ sở"], nominee_kind="individual")
-    assert el.evaluate(cstdcs, subject(2023)) and not el.evaluate(cstdcs, subject(2024))
+        # Every rule belongs to one law: the 2003 law's until 2024-01-01, Law 06/2022/QH15's from that day.
+        for r in parsed:
+            if r.citation.startswith(LAW_2022):
+                assert r.effective_from == date(2024, 1, 1) and r.effective_until is None
+            else:
+                assert r.citation.startswith(LAW_2003)
+                assert r.effective_from is None and r.effective_until == date(2024, 1, 1)
+    # Each campaign is checked by the one law in force on 1 January of its year, never by both.
+    cstdcs = preset("Chiến sĩ thi đua cơ sở")
+    assert [c.rule.citation for c in el.evaluate(cstdcs, subject(2023))] == [
+        "Luật Thi đua, khen thưởng 2003 (sửa đổi, bổ sung năm 2013), Điều 23 khoản 1"
+    ]
+    assert [c.rule.citation for c in el.evaluate(cstdcs, subject(2024))] == [
+        "Luật Thi đua, khen thưởng 2022 (số 06/2022/QH15), Điều 23 khoản 1"
+    ]
+
+
+def test_the_basic_emulation_fighter_preset_asks_the_same_years_advanced_worker_under_both_laws() -> None:
+    rules = preset("Chiến sĩ thi đua cơ sở")
+    for year in (2014, 2025):
+        [check] = el.evaluate(rules, subject(year, holding(LDTT, year)))
+        assert check.passed and check.reason == f"Đã có Lao động tiên tiến năm {year} (quyết định 12/QĐ-UBND): đạt"
+        [check] = el.evaluate(rules, subject(year, holding(LDTT, year - 1)))
+        assert not check.passed and check.reason == f"Chưa có Lao động tiên tiến năm {year}: không đạt"
+    [check] = el.evaluate(rules, subject(2025, holding(LDTT, 2025)))
+    assert check.rule.citation.startswith(LAW_2022) and "Điều 23 khoản 1" in check.rule.citation
 
 
 def test_the_provincial_emulation_fighter_preset_counts_the_campaign_year_as_the_third() -> None:
-    rules = el.parse_rules(PRESETS["Chiến sĩ thi đua cấp tỉnh"], nominee_kind="individual")
-    three = (holding("Chiến sĩ thi đua cơ sở", y) for y in (2012, 2013, 2014))
-    assert all(c.passed for c in el.evaluate(rules, subject(2014, *three)))
-    two = (holding("Chiến sĩ thi đua cơ sở", y) for y in (2012, 2013))
-    assert [c.passed for c in el.evaluate(rules, subject(2014, *two))] == [True, False]
-    assert el.evaluate(rules, subject(2024)) == []  # the 2003 law's rules end when Law 06/2022/QH15 begins
+    rules = preset("Chiến sĩ thi đua cấp tỉnh")
+    cstdcs = "Chiến sĩ thi đua cơ sở"
+    for year in (2014, 2025):  # the law of 2003, then Law 06/2022/QH15 (Article 22.1.a)
+        three = [holding(cstdcs, y) for y in (year - 2, year - 1, year)]
+        checks = el.evaluate(rules, subject(year, *three))
+        assert len(checks) == 2 and all(c.passed for c in checks)
+        law = LAW_2003 if year < 2024 else LAW_2022
+        assert all(c.rule.citation.startswith(law) for c in checks)
+        assert [c.passed for c in el.evaluate(rules, subject(year, *three[:2]))] == [True, False]
+        assert [c.passed for c in el.evaluate(rules, subject(year, three[0], three[2]))] == [False, True]
+    assert all("Điều 22 khoản 1 điểm a" in c.rule.citation for c in el.evaluate(rules, subject(2024)))
+
+
+def test_the_national_emulation_fighter_preset_asks_the_provincial_title_twice_from_2024() -> None:
+    rules = preset("Chiến sĩ thi đua toàn quốc")
+    tinh = "Chiến sĩ thi đua cấp tỉnh"
+    # No rule of the law of 2003 is in the preset: a 2023 campaign is not checked by it.
+    assert el.evaluate(rules, subject(2023, holding(tinh, 2020))) == []
+    # From 2024 (Article 21.1.a): the provincial title in two earlier years, not necessarily adjacent ones
+    # (it is given after three years of "Chiến sĩ thi đua cơ sở", so two in a row are years apart).
+    [check] = el.evaluate(rules, subject(2025, holding(tinh, 2019), holding(tinh, 2022)))
+    assert check.passed
+    assert check.reason == "Có danh hiệu Chiến sĩ thi đua cấp tỉnh 2 năm (2019, 2022) trước năm 2025, cần 2 năm: đạt"
+    assert "Điều 21 khoản 1 điểm a" in check.rule.citation and check.rule.citation.startswith(LAW_2022)
+    [check] = el.evaluate(rules, subject(2025, holding(tinh, 2022), holding(tinh, 2025)))
+    assert not check.passed  # the campaign's own year does not count
