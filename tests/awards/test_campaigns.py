@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from shared import events
-from tests.support import Api, Stack, code
+from tests.support import Api, Stack, code, eventually
 
 from .conftest import World
 from .helpers import assert_problem, campaign, category, nominate
@@ -202,15 +202,24 @@ async def test_how_a_category_is_decided_is_set_at_creation_and_by_patch(
     vote = await world.committee.awards.post(f"/nominations/{n['id']}/votes", json={"approve": True})
     assert vote.status_code in (200, 201), vote.text
     assert_problem(await world.committee.awards.patch(kurl, json={"secret_ballot": True}), 409, "secret_ballot")
-    # The campaign's newest event carries each category's rules to the other services.
-    got = await read_events(stack, "awards.campaign.>", {c["id"]})
-    newest = max((env for env, _ in got), key=lambda env: env.version)
-    assert isinstance(newest.data, events.CampaignState)
-    rules = {
-        (x.code, x.pass_mark_rule, x.pass_mark_percent, x.secret_ballot, x.comment_working_days)
-        for x in newest.data.categories
-    }
-    assert rules == {("TT-1", None, None, False, 5), (k["code"], "at_least", 90, True, 10)}
+    # The campaign's newest event carries each category's rules to the other services (once the relay has
+    # published the last change's event: read until it is there).
+    expected = {("TT-1", None, None, False, 5), (k["code"], "at_least", 90, True, 10)}
+    rules: set[tuple[object, ...]] = set()
+
+    async def newest_rules() -> bool:
+        nonlocal rules
+        got = await read_events(stack, "awards.campaign.>", {c["id"]})
+        newest = max((env for env, _ in got), key=lambda env: env.version)
+        assert isinstance(newest.data, events.CampaignState)
+        rules = {
+            (x.code, x.pass_mark_rule, x.pass_mark_percent, x.secret_ballot, x.comment_working_days)
+            for x in newest.data.categories
+        }
+        return rules == expected
+
+    await eventually(newest_rules, timeout=10)
+    assert rules == expected
 
 
 async def test_a_secret_ballot_stays_secret_once_cast(world: World) -> None:
