@@ -132,7 +132,22 @@ def _json_decode(value: str) -> object:
 
 
 async def create_pool(database_url: str, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size, init=_init_connection)
+    """The service's pool. A connection given back is not reset (see `_keep_session`)."""
+    return await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session
+    )
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Give a connection back as it is: asyncpg's default reset costs every request a round trip.
+
+    The default sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on each
+    release, a fifth of a nomination's database time (`tests/awards/bench_nominations.py`). Before
+    this runs, asyncpg rolls back a transaction left open and drops the connection's listeners. So
+    the one rule for code on a pooled connection: what it changes in the session, it undoes before
+    giving the connection back, or it terminates the connection (the relay's lock and LISTEN do,
+    `shared/outbox.py`); transactions, SET LOCAL and ON COMMIT DROP tables need nothing.
+    """
 
 
 def connection_lost(exc: BaseException) -> bool:

@@ -66,6 +66,7 @@ def stream_config(stream: Stream, replicas: int = 1, limits: StreamLimits | None
         num_replicas=replicas,
         max_age=limits.max_age_days * DAY_SECONDS,
         max_bytes=limits.max_bytes,
+        allow_atomic=True,  # the relay publishes a batch of outbox rows as one atomic batch (shared/outbox.py)
     )
 
 
@@ -78,6 +79,7 @@ def _differs(have: StreamConfig, want: StreamConfig) -> bool:
         # Durations come back from the server in nanoseconds, converted to float seconds.
         or round(have.max_age or 0) != round(want.max_age or 0)
         or round(have.duplicate_window or 0) != round(want.duplicate_window or 0)
+        or bool(have.allow_atomic) != bool(want.allow_atomic)
     )
 
 

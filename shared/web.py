@@ -322,6 +322,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
             spec.name,
             poll_seconds=settings.delivery.relay_poll_seconds,
             retention_days=settings.delivery.outbox_retention_days,
+            nc=nc,
         )
         service = ServiceState(
             settings=settings,

@@ -7,6 +7,8 @@ changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from shared import account_blocks, events, unit_copy
@@ -18,6 +20,11 @@ from .notices import service as notices
 
 async def on_unit(conn: asyncpg.Connection, env: events.Envelope) -> None:
     await unit_copy.apply(conn, env)
+
+
+async def on_units(conn: asyncpg.Connection, envs: Sequence[events.Envelope]) -> None:
+    """`on_unit` for consecutive unit events at once (an import)."""
+    await unit_copy.apply_many(conn, envs)
 
 
 async def on_person(conn: asyncpg.Connection, env: events.Envelope) -> None:
@@ -74,6 +81,7 @@ UNITS = Subscription(
         events.AccountCreated: on_account,
         events.AccountUpdated: on_account,
     },
+    batch_handlers=dict.fromkeys((events.UnitCreated, events.UnitRenamed, events.UnitMoved), on_units),
 )
 
 

@@ -9,6 +9,8 @@ state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from shared import account_blocks, events, unit_copy
@@ -27,7 +29,14 @@ async def on_unit(conn: asyncpg.Connection, env: events.Envelope) -> None:
     """The local copy of the tree (subtree filters), and the unit's name on every row of the roll."""
     assert isinstance(env.data, events.UnitState)
     if await unit_copy.apply(conn, env):
-        await projection.apply_unit_changed(conn, env.data.id)
+        await projection.apply_units_changed(conn, [env.data.id])
+
+
+async def on_units(conn: asyncpg.Connection, envs: Sequence[events.Envelope]) -> None:
+    """`on_unit` for consecutive unit events at once (an import)."""
+    changed = await unit_copy.apply_many(conn, envs)
+    if changed:
+        await projection.apply_units_changed(conn, changed)
 
 
 async def on_campaign(conn: asyncpg.Connection, env: events.Envelope) -> None:
@@ -71,6 +80,7 @@ UNITS = Subscription(
         # Disabled accounts, whose tokens every service refuses (shared/account_blocks.py).
         **dict.fromkeys((events.AccountCreated, events.AccountUpdated), account_blocks.on_account),
     },
+    batch_handlers=dict.fromkeys((events.UnitCreated, events.UnitRenamed, events.UnitMoved), on_units),
     ack_wait=ACK_WAIT_SECONDS,
 )
 

@@ -46,7 +46,7 @@ async def run(args: argparse.Namespace) -> None:
     nc = await messaging.connect(args.nats, "crasher")
     js = nc.jetstream()
     if args.role == "relay":
-        RelayDyingBeforeMarkingSent(pool, js, args.service, poll_seconds=0.2).start()
+        RelayDyingBeforeMarkingSent(pool, js, args.service, poll_seconds=0.2, nc=nc).start()  # as one atomic batch
     else:
         consumer = ConsumerDyingBeforeAck(
             pool, js, subscription(args.stream, args.durable, [args.subject], counting_handler, ack_wait=args.ack_wait)

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,7 +21,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 
 from shared import events, unit_copy
-from shared.consumer import Handler, Subscription
+from shared.consumer import BatchHandler, Handler, Subscription
 from shared.db import SHARED_MIGRATIONS
 from tests.support import Stack
 
@@ -68,6 +69,14 @@ async def counting_handler(conn: asyncpg.Connection, env: events.Envelope) -> No
     await unit_copy.apply(conn, env)
 
 
+async def counting_batch_handler(conn: asyncpg.Connection, envs: Sequence[events.Envelope]) -> None:
+    """`counting_handler` for consecutive unit events at once, as the services' copies apply them."""
+    await conn.executemany(
+        "INSERT INTO applications (event_id, subject) VALUES ($1, $2)", [(env.id, env.type) for env in envs]
+    )
+    await unit_copy.apply_many(conn, envs)
+
+
 async def add_test_stream(js: JetStreamContext) -> tuple[str, str]:
     """A stream of its own for one test: (name, subject prefix)."""
     tag = uuid.uuid4().hex[:10]
@@ -84,16 +93,27 @@ async def settled(js: JetStreamContext, stream: str, durable: str, count: int) -
     return info.ack_floor.stream_seq == count and not info.num_ack_pending
 
 
+UNIT_EVENTS = (events.UnitCreated, events.UnitRenamed, events.UnitMoved)
+
+
 def subscription(
-    stream: str, durable: str, subjects: list[str], handler: Handler, *, ack_wait: float = 30.0
+    stream: str,
+    durable: str,
+    subjects: list[str],
+    handler: Handler,
+    *,
+    ack_wait: float = 30.0,
+    batch_handler: BatchHandler | None = None,
 ) -> Subscription:
-    """A durable on a test's own stream: `handler` for every unit event, whatever subject carries it."""
+    """A durable on a test's own stream: `handler` (and `batch_handler`) for every unit event, whatever
+    subject carries it."""
     return Subscription(
         durable=durable,
         stream=events.Stream(stream, tuple(subjects)),
-        handlers=dict.fromkeys((events.UnitCreated, events.UnitRenamed, events.UnitMoved), handler),
+        handlers=dict.fromkeys(UNIT_EVENTS, handler),
         ack_wait=ack_wait,
         filter_subjects=tuple(subjects),
+        batch_handlers=dict.fromkeys(UNIT_EVENTS, batch_handler) if batch_handler else {},
     )
 
 

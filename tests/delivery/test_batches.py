@@ -8,6 +8,7 @@ and the backlog shows on `/metrics` while it lasts.
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -27,6 +29,7 @@ from shared.messaging import DEAD_LETTER_STREAM
 from tests.delivery.scratch import (
     LogRecords,
     add_test_stream,
+    counting_batch_handler,
     counting_handler,
     settled,
     subscription,
@@ -274,8 +277,12 @@ async def test_metrics_show_a_durable_s_backlog_while_it_lasts(stack: Stack, adm
         assert "durable=" not in resp.text
 
 
-async def test_a_batch_out_of_order_builds_the_right_tree(nc: NATS, scratch_pool: asyncpg.Pool) -> None:
-    """A child before its parent and a subtree moved, in one batch: every path as the tree is."""
+@pytest.mark.parametrize("many", [False, True], ids=["one by one", "many at once"])
+async def test_a_batch_out_of_order_builds_the_right_tree(nc: NATS, scratch_pool: asyncpg.Pool, many: bool) -> None:
+    """A child before its parent and a subtree moved, in one batch: every path as the tree is.
+
+    Both ways a batch's unit events are applied: each by its handler, or all by the batch handler the
+    services' copies use (`unit_copy.apply_many`)."""
     js = nc.jetstream()
     stream, prefix = await add_test_stream(js)
     root, other = unit_event(), unit_event()
@@ -287,7 +294,10 @@ async def test_a_batch_out_of_order_builds_the_right_tree(nc: NATS, scratch_pool
     sent = [root, other, leaf, middle, moved, orphan]
     durable = "delivery-batch-tree"
     await _publish(js, prefix, sent)
-    consumer = RecordingConsumer(scratch_pool, js, subscription(stream, durable, [f"{prefix}.>"], counting_handler))
+    sub = subscription(
+        stream, durable, [f"{prefix}.>"], counting_handler, batch_handler=counting_batch_handler if many else None
+    )
+    consumer = RecordingConsumer(scratch_pool, js, sub)
     await consumer.start()
     try:
         await eventually(partial(settled, js, stream, durable, len(sent)), timeout=15)
@@ -296,6 +306,7 @@ async def test_a_batch_out_of_order_builds_the_right_tree(nc: NATS, scratch_pool
         await js.delete_stream(stream)
 
     assert consumer.batches[0] == [1] * len(sent)
+    assert await _applications(scratch_pool) == {e.id: 1 for e in sent}
     paths = {r["id"]: r["path"] for r in await scratch_pool.fetch("SELECT id, path::text FROM units")}
     label = {e: unit_id(e).hex for e in (root, other, leaf)}
     assert paths == {
@@ -305,3 +316,64 @@ async def test_a_batch_out_of_order_builds_the_right_tree(nc: NATS, scratch_pool
         unit_id(leaf): f"{label[other]}.{middle_id.hex}.{label[leaf]}",
         unit_id(orphan): None,
     }
+
+
+@pytest.mark.parametrize("seed", range(12))
+async def test_unit_events_applied_many_at_once_make_the_copy_one_at_a_time_makes(
+    scratch_pool: asyncpg.Pool, seed: int
+) -> None:
+    """Random histories of a tree (creations, renames, moves; events of different units and versions of
+    one unit out of order), applied one event a transaction and in random runs of `apply_many`: the
+    same copy both ways, and the tree the history ends in, every path included."""
+    rng = random.Random(seed)
+    ids = [uuid.uuid4() for _ in range(14)]
+    parent: dict[uuid.UUID, uuid.UUID | None] = {}
+    version: dict[uuid.UUID, int] = {}
+    history: list[events.Envelope] = []
+
+    def below(unit: uuid.UUID, ancestor: uuid.UUID) -> bool:
+        at: uuid.UUID | None = unit
+        while at is not None:
+            if at == ancestor:
+                return True
+            at = parent.get(at)
+        return False
+
+    for unit in ids:  # each unit created under one made before it, or at the top
+        parent[unit] = rng.choice([None, *parent])
+        version[unit] = 1
+        history.append(unit_event(unit_id=unit, parent_id=parent[unit]))
+    for _ in range(20):  # renames and moves, never under the unit's own subtree
+        unit = rng.choice(ids)
+        version[unit] += 1
+        if rng.random() < 0.5:
+            parent[unit] = rng.choice([None, *(u for u in ids if not below(u, unit))])
+        history.append(unit_event(unit_id=unit, parent_id=parent[unit], version=version[unit]))
+    arrived = history[:]
+    for i in range(len(arrived) - 1):  # neighbours swapped now and then: out of order, as a redelivery is
+        if rng.random() < 0.4:
+            arrived[i], arrived[i + 1] = arrived[i + 1], arrived[i]
+
+    def path(unit: uuid.UUID) -> str:
+        up = parent[unit]
+        return unit.hex if up is None else f"{path(up)}.{unit.hex}"
+
+    expected = {u: (parent[u], version[u], path(u)) for u in ids}
+    copies = []
+    for many in (False, True):
+        await scratch_pool.execute("TRUNCATE units")
+        if many:
+            start = 0
+            while start < len(arrived):
+                end = start + rng.randint(1, 12)
+                async with scratch_pool.acquire() as conn, conn.transaction():
+                    await unit_copy.apply_many(conn, arrived[start:end])
+                start = end
+        else:
+            for env in arrived:
+                async with scratch_pool.acquire() as conn, conn.transaction():
+                    await unit_copy.apply(conn, env)
+        rows = await scratch_pool.fetch("SELECT id, parent_id, version, path::text FROM units")
+        copies.append({r["id"]: (r["parent_id"], r["version"], r["path"]) for r in rows})
+    assert copies[0] == expected
+    assert copies[1] == expected

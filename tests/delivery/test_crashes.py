@@ -12,7 +12,7 @@ from functools import partial
 import asyncpg
 from nats.aio.client import Client as NATS
 
-from shared import events, outbox
+from shared import db, events, outbox
 from shared.consumer import Consumer
 from shared.outbox import Relay
 from tests.delivery.scratch import add_test_stream, counting_handler, crash, settled, subscription, unit_event, unit_id
@@ -95,8 +95,14 @@ async def test_a_relay_killed_after_publishing_and_before_marking_sent(
     assert out.strip() == f"published {len(written)}"
     assert (await js.stream_info("UNITS")).state.last_seq == before + len(written)
     assert await scratch_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == len(written)
+    # Published as one atomic batch, in the order written.
+    stored = [await js.get_msg("UNITS", before + i) for i in range(1, len(written) + 1)]
+    assert [m.headers["Nats-Msg-Id"] for m in stored if m.headers] == [str(e.id) for e in written]
+    assert len({m.headers["Nats-Batch-Id"] for m in stored if m.headers}) == 1
 
-    relay = Relay(scratch_pool, js, "units", poll_seconds=0.2)
+    # The restarted relay's batch holds ids the stream has seen: refused whole, then published one by one,
+    # each de-duplicated.
+    relay = Relay(scratch_pool, js, "units", poll_seconds=0.2, nc=nc)
     relay.start()
     try:
 
@@ -122,9 +128,14 @@ async def test_a_relay_killed_after_publishing_and_before_marking_sent(
             await conn.close()
 
 
-async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NATS, scratch_pool: asyncpg.Pool) -> None:
-    """Two relays on one database: one leads (advisory lock), the other stands by and takes over."""
+async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NATS, scratch: str) -> None:
+    """Two relays on one database: one leads (advisory lock), the other stands by and takes over.
+
+    On the services' own pool, which gives connections back without resetting them (shared/db.py): the
+    leader's lock must go with its stop, or its pooled connection would keep it and nobody would relay.
+    """
     js = nc.jetstream()
+    scratch_pool = await db.create_pool(scratch, min_size=2, max_size=4)
     first = Relay(scratch_pool, js, "units", poll_seconds=0.1)
     second = Relay(scratch_pool, js, "units", poll_seconds=0.1)
     first.start()
@@ -151,6 +162,40 @@ async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NA
     finally:
         await first.stop()
         await second.stop()
+    try:
+        assert await _advisory_locks(scratch_pool) == 0  # both stopped: the lock went with its holder
+
+        # A leader interrupted (cancelled, as a stop that times out does) ends its session: no lock stays.
+        third = Relay(scratch_pool, js, "units", poll_seconds=0.1)
+        third.start()
+        await eventually(lambda: _holds_lock(scratch_pool))
+        assert third._task is not None
+        third._task.cancel()
+        await eventually(lambda: _is_zero(partial(_advisory_locks, scratch_pool)))
+        fourth = Relay(scratch_pool, js, "units", poll_seconds=0.1)
+        fourth.start()
+        try:
+            async with scratch_pool.acquire() as conn, conn.transaction():
+                e = unit_event()
+                await outbox.emit(conn, [(e.data, unit_id(e), 1)], producer="units")
+            await eventually(lambda: _is_zero(pending))
+            assert fourth.published == 1
+        finally:
+            await fourth.stop()
+    finally:
+        await scratch_pool.close()
+
+
+async def _advisory_locks(pool: asyncpg.Pool) -> int:
+    return await pool.fetchval(
+        """SELECT count(*) FROM pg_locks
+           WHERE locktype = 'advisory' AND granted
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
+    )
+
+
+async def _holds_lock(pool: asyncpg.Pool) -> bool:
+    return await _advisory_locks(pool) == 1
 
 
 async def _is_zero(count: Callable[[], Awaitable[int]]) -> bool:

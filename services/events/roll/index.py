@@ -576,10 +576,6 @@ ROWS_KEPT = 100_000  # about 600 bytes each (measured at 100k)
 POOL_SIZE = 4
 
 
-async def _keep(_conn: asyncpg.Connection) -> None:
-    """A connection given back to the index's pool as it is (no reset query)."""
-
-
 _PAGE = f"""SELECT s.epoch AS roll_epoch, s.version AS roll_version, s.reloads AS roll_reloads, x.*
             FROM roll_state s LEFT JOIN LATERAL (
                 SELECT {ROLL_COLUMNS}, h.status FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
@@ -601,8 +597,7 @@ class Roll:
         self._rows_at: tuple[str, int, int] | None = None
         self.served_from_memory = 0
         self.fetched = 0
-        # The index's own connections (the service's): given back without asyncpg's reset, a second round
-        # trip per query, as they only ever run the page's statement and read-only transactions.
+        # The index's own connections, beside the service's pool (and like it given back without a reset).
         self.pool: asyncpg.Pool | None = None
 
     def start(self, database_url: str) -> None:
@@ -610,9 +605,7 @@ class Roll:
 
     async def _build(self, database_url: str) -> None:
         try:
-            self.pool = await asyncpg.create_pool(
-                database_url, min_size=1, max_size=POOL_SIZE, init=db.init_connection, reset=_keep
-            )
+            self.pool = await db.create_pool(database_url, min_size=1, max_size=POOL_SIZE)
             async with self.pool.acquire() as conn:
                 await self.index.load(conn)
                 rows = await self._preload(conn)

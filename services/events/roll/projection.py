@@ -165,17 +165,17 @@ async def apply_revoke(conn: asyncpg.Connection, d: events.AwardRevoked, version
     return bool(changed)
 
 
-async def apply_unit_changed(conn: asyncpg.Connection, unit_id: uuid.UUID) -> int:
-    """After the unit copy changed: every public row of that unit shows its current name.
+async def apply_units_changed(conn: asyncpg.Connection, unit_ids: Sequence[uuid.UUID]) -> int:
+    """After the unit copy changed: every public row of those units shows its current name.
 
     Only granted rows (a revoked one is a tombstone nobody sees): so the roll's partial index by unit
     finds them, and a unit's event costs its own rows, not a scan of the whole roll.
     """
     status = await conn.execute(
         """UPDATE honorees h SET unit_name = u.name, updated_at = now()
-           FROM units u WHERE u.id = $1 AND h.unit_id = u.id AND h.status = 'granted'
+           FROM units u WHERE u.id = ANY($1::uuid[]) AND h.unit_id = u.id AND h.status = 'granted'
              AND h.unit_name IS DISTINCT FROM u.name""",
-        unit_id,
+        unit_ids,
     )
     count = int(status.split()[-1])
     if count:
