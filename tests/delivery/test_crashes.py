@@ -153,10 +153,7 @@ async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NA
         leader, standby = (first, second) if first.published else (second, first)
         await leader.stop()
 
-        async with scratch_pool.acquire() as conn, conn.transaction():
-            for _ in range(2):
-                e = unit_event()
-                await outbox.emit(conn, [(e.data, unit_id(e), 1)], producer="units")
+        await _emit_units(scratch_pool, 2)
         await eventually(lambda: _is_zero(pending))
         assert standby.published == 2
     finally:
@@ -175,15 +172,21 @@ async def test_a_new_relay_takes_over_from_one_that_stopped(stack: Stack, nc: NA
         fourth = Relay(scratch_pool, js, "units", poll_seconds=0.1)
         fourth.start()
         try:
-            async with scratch_pool.acquire() as conn, conn.transaction():
-                e = unit_event()
-                await outbox.emit(conn, [(e.data, unit_id(e), 1)], producer="units")
+            await _emit_units(scratch_pool, 1)
             await eventually(lambda: _is_zero(pending))
             assert fourth.published == 1
         finally:
             await fourth.stop()
     finally:
         await scratch_pool.close()
+
+
+async def _emit_units(pool: asyncpg.Pool, count: int) -> None:
+    """`count` new units' events into the outbox, each in a transaction of its own."""
+    for _ in range(count):
+        async with pool.acquire() as conn, conn.transaction():
+            e = unit_event()
+            await outbox.emit(conn, [(e.data, unit_id(e), 1)], producer="units")
 
 
 async def _advisory_locks(pool: asyncpg.Pool) -> int:
