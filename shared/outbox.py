@@ -54,7 +54,7 @@ MAX_ATOMIC_BATCH = 1000  # nats-server's limit on the messages of one atomic bat
 # Fewer rows go one by one: a batch's commit costs a grant's few events about 3 ms more on their way to
 # the roll (p50 16 against 13 ms, tests/awards/bench_nominations.py), for nothing saved.
 MIN_ATOMIC_BATCH = 16
-BATCH_HAS_DUPLICATE = 10201  # JetStream's error code: "atomic publish batch contains duplicate message id"
+ATOMIC_PUBLISH_DISABLED = 10174  # JetStream's error code: "atomic publish is disabled" (the stream's setting)
 RELAY_LOCK_BASE = 0x6F7574626F78  # "outbox"; one lock per service database
 
 
@@ -421,8 +421,9 @@ class Relay:
         if ack.get("batch") == batch_id and ack.get("count") == last:
             return True
         error = ack.get("error") or {}
-        if error.get("err_code") != BATCH_HAS_DUPLICATE:
-            # No batch in the answer (a server before 2.12 stored each message as it came), or batches off.
+        if error.get("err_code") == ATOMIC_PUBLISH_DISABLED or ("seq" in ack and "batch" not in ack):
+            # The stream's `allow_atomic` off, or a server before 2.12 (it stored each message as it came):
+            # one by one from now on. Any other refusal (a message id already seen, a timeout) is this batch's.
             self._batches = False
             log.warning("atomic batches unavailable; publishing one by one", extra={"answer": reply.data[:200]})
         return False

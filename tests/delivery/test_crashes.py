@@ -203,3 +203,37 @@ async def _holds_lock(pool: asyncpg.Pool) -> bool:
 
 async def _is_zero(count: Callable[[], Awaitable[int]]) -> bool:
     return await count() == 0
+
+
+async def test_a_stream_without_atomic_batches_gets_every_row_one_by_one(nc: NATS, scratch_pool: asyncpg.Pool) -> None:
+    """A stream whose `allow_atomic` is off (or a server before 2.12) refuses the relay's batch: the relay
+    publishes the rows one by one, in order, and stops trying batches."""
+    js = nc.jetstream()
+    stream, prefix = await add_test_stream(js)  # made without allow_atomic
+    try:
+        written = [unit_event() for _ in range(40)]
+        async with scratch_pool.acquire() as conn, conn.transaction():
+            for env in written:
+                await conn.execute(
+                    "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
+                    env.id,
+                    f"{prefix}.unit.created",
+                    events.encode(env),
+                )
+        relay = Relay(scratch_pool, js, "units", poll_seconds=0.1, nc=nc)
+        relay.start()
+        try:
+            await eventually(lambda: _is_zero(partial(_unsent, scratch_pool)))
+        finally:
+            await relay.stop()
+        assert relay.published == len(written)
+        assert relay._batches is False
+        stored = [await js.get_msg(stream, seq) for seq in range(1, len(written) + 1)]
+        assert [m.headers["Nats-Msg-Id"] for m in stored if m.headers] == [str(e.id) for e in written]
+        assert (await js.stream_info(stream)).state.messages == len(written)
+    finally:
+        await js.delete_stream(stream)
+
+
+async def _unsent(pool: asyncpg.Pool) -> int:
+    return await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
