@@ -102,13 +102,27 @@ def live() -> dict[str, str]:
 
 @get("/health/ready", include_in_schema=False)
 async def ready(service: ServiceState) -> Response[dict[str, Any]]:
-    checks = {"database": False, "nats": False}
+    """Its PostgreSQL and NATS connections work (API.md)."""
+    return _health({"database": await _database_answers(service), "nats": bool(service.nc.is_connected)})
+
+
+@get("/health/serving", include_in_schema=False)
+async def serving(service: ServiceState) -> Response[dict[str, Any]]:
+    """Fit to take requests: its PostgreSQL answers. With NATS away writes still commit, their events wait in
+    the outbox, so a load balancer should keep sending it requests: the Kubernetes readiness probe's path
+    (deploy/k8s); `/health/ready` would take every replica out of service for the whole NATS outage."""
+    return _health({"database": await _database_answers(service)})
+
+
+async def _database_answers(service: ServiceState) -> bool:
     try:
         async with asyncio.timeout(2):
-            checks["database"] = bool(await service.pool.fetchval("SELECT true"))
+            return bool(await service.pool.fetchval("SELECT true"))
     except Exception:
-        pass
-    checks["nats"] = bool(service.nc.is_connected)
+        return False
+
+
+def _health(checks: dict[str, bool]) -> Response[dict[str, Any]]:
     ok = all(checks.values())
     return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
@@ -376,7 +390,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         template_config = TemplateConfig(directory=spec.template_dir, engine=JinjaTemplateEngine)
 
     app = Litestar(
-        route_handlers=[live, ready, metrics.metrics, docs_assets(), *spec.controllers],
+        route_handlers=[live, ready, serving, metrics.metrics, docs_assets(), *spec.controllers],
         lifespan=[lifespan],
         on_startup=[document_problems, document_security],
         exception_handlers=dict(spec.exception_handlers),

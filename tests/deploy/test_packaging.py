@@ -33,7 +33,7 @@ K8S = DEPLOY / "k8s"
 # the oldest still supported where this is deployed; policy/v1 budgets and batch/v1 Jobs are in all since 1.21.
 K8S_VERSION = "1.31.0"
 NOT_KUBERNETES_OBJECTS = {"kustomization.yaml", "nats-values.yaml"}  # kustomize's and Helm's input
-HEALTH_LIVE, HEALTH_READY = "/health/live", "/health/ready"
+HEALTH_LIVE, HEALTH_SERVING = "/health/live", "/health/serving"
 NATS_NODES = ("nats-1", "nats-2", "nats-3")
 
 
@@ -138,7 +138,7 @@ def test_each_service_is_deployed_probed_and_budgeted(name: str) -> None:
     assert ports == {"http": port}
     for probe, path in (
         ("livenessProbe", HEALTH_LIVE),
-        ("readinessProbe", HEALTH_READY),
+        ("readinessProbe", HEALTH_SERVING),
         ("startupProbe", HEALTH_LIVE),
     ):
         assert container[probe]["httpGet"]["path"] == path, probe

@@ -97,6 +97,8 @@ async def test_without_postgresql_every_call_that_needs_it_answers_503_with_retr
         for api in (committee.units, committee.awards, committee.events):
             ready = await api.get("/health/ready")
             assert ready.status_code == 503 and ready.json()["checks"]["database"] is False, ready.text
+            serving = await api.get("/health/serving")
+            assert serving.status_code == 503 and serving.json()["checks"] == {"database": False}, serving.text
     finally:
         pg.start()
 
@@ -136,6 +138,9 @@ async def test_without_nats_the_writes_of_a_service_keep_working_and_arrive_late
         assert unit.status_code == 201, unit.text
         ready = await committee.awards.get("/health/ready")
         assert ready.status_code == 503 and ready.json()["checks"] == {"database": True, "nats": False}, ready.text
+        # Still fit to take requests, as the writes above show: the load balancer's probe says so.
+        serving = await committee.awards.get("/health/serving")
+        assert serving.status_code == 200 and serving.json()["checks"] == {"database": True}, serving.text
     finally:
         nats.start()
     # Back: what was written meanwhile reaches the other services (the outbox kept it), and all are ready.
