@@ -5,7 +5,9 @@ Each granted honouree has a rank, a number that orders it as the roll does
 a grant takes a rank between two others without moving them. Each folded word
 of the roll (a word of `honorees.search`) keeps its honourees' ranks in a
 sorted array; the filters (kind, year, campaign, category, ceremony, unit) are
-arrays beside the ranks, in the roll's order. A page is then found in memory,
+arrays beside the ranks, in the roll's order, and so are each honouree's
+initials (a bit per first character of its words), which answer a q= word of
+one letter or digit without its words' arrays. A page is then found in memory,
 in the roll's order, after its cursor, and its rows are read from `honorees`
 by key in one statement, which also returns the roll's version: when the
 roll moved on meanwhile, the index catches up and the page is found again.
@@ -58,6 +60,15 @@ _NONE = -1  # the code of a missing id
 _LOAD_BATCH = 20_000
 _FIRST_CHUNK = 64  # candidates read at first per word's range; grows fourfold while a page is short
 _SCAN_CHUNK = 16_384  # positions of the roll scanned at first when only filters are asked
+# A word of one letter or digit matches the words that start with it: each honouree's initials (the first
+# characters of its words) answer it as one bit, `_INITIAL[char]`; a word starting with another character
+# sets the last bit, which no q= word asks.
+_INITIAL = {c: i for i, c in enumerate("abcdefghijklmnopqrstuvwxyz0123456789")}
+_OTHER_INITIAL = 63
+# How much more a candidate costs when the rarest word's honourees are walked (merged, placed in the roll,
+# checked: 25-250 ns) than a position does when the roll is scanned through the initials and the filters
+# (about 1 ns; the whole of a million in about 1 ms). Measured at a million honourees.
+_WALK_COST = 128
 
 # A row as the index reads it: its order key made in PostgreSQL (order_key), ids as text.
 _COLUMNS = """set_byte('\\x00'::bytea, 0, sort_group) || convert_to(sort_key, 'UTF8') || '\\x00'::bytea
@@ -80,6 +91,21 @@ def order_key(group: int, key: str, award_id: uuid.UUID) -> bytes:
 def _tokens(search: str | None) -> set[str]:
     """The words of a folded `search` text, as roll_words_of splits them."""
     return {t for t in (search or "").split(" ") if t}
+
+
+def _initials(tokens: Iterable[str]) -> int:
+    """The bits of the first characters of a row's words (_INITIAL)."""
+    bits = 0
+    for t in tokens:
+        bits |= 1 << _INITIAL.get(t[0], _OTHER_INITIAL)
+    return bits
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    """The ranks of sorted arrays, sorted, each once: a stable sort merges the sorted runs (np.unique hashes
+    and then sorts, several times slower here)."""
+    ranks = np.sort(np.concatenate(parts), kind="stable")
+    return ranks[np.concatenate(([True], ranks[1:] != ranks[:-1]))]
 
 
 def _low(award: bytes) -> int:
@@ -133,6 +159,7 @@ class RollIndex:
         self.category = np.zeros(0, np.int32)
         self.ceremony = np.zeros(0, np.int32)
         self.unit = np.zeros(0, np.int32)
+        self.initials = np.zeros(0, np.uint64)  # per honouree, its words' first characters (_initials)
         self.postings: dict[str, np.ndarray] = {}
         self.campaigns = _Codes()
         self.categories = _Codes()
@@ -220,6 +247,7 @@ class RollIndex:
             np.frombuffer(c, dtype=np.int32).copy() for c in columns
         )
         self.postings = {t: np.frombuffer(p, dtype=np.int64).copy() for t, p in postings.items()}
+        self._fill_initials()
         self._matches = {}
         self._counts = {}
         self.campaigns, self.categories, self.ceremonies, self.units = codes
@@ -285,7 +313,14 @@ class RollIndex:
             self._insert(sorted(added, key=lambda row: row.key))
 
     def _arrays(self) -> list[str]:
-        return ["rank", "low", "text_hash", "group", "year", "campaign", "category", "ceremony", "unit"]
+        return ["rank", "low", "text_hash", "group", "year", "campaign", "category", "ceremony", "unit", "initials"]
+
+    def _fill_initials(self) -> None:
+        """Each honouree's initials, from the words' postings (at a load: a rank is its position times GAP)."""
+        initials = np.zeros(len(self.rank), dtype=np.uint64)
+        for token, posting in self.postings.items():
+            initials[posting // GAP] |= np.uint64(1 << _INITIAL.get(token[0], _OTHER_INITIAL))
+        self.initials = initials
 
     def _remove(self, positions: list[int]) -> None:
         ranks = self.rank[positions]
@@ -325,6 +360,7 @@ class RollIndex:
             "category": np.array([r.category for r in rows], dtype=np.int32),
             "ceremony": np.array([r.ceremony for r in rows], dtype=np.int32),
             "unit": np.array([r.unit for r in rows], dtype=np.int32),
+            "initials": np.array([_initials(r.tokens) for r in rows], dtype=np.uint64),
         }
         for name in self._arrays():
             setattr(self, name, np.insert(getattr(self, name), where, values[name]))
@@ -445,14 +481,24 @@ class RollIndex:
 
     @staticmethod
     def _within(ranks: np.ndarray, postings: Iterable[np.ndarray]) -> np.ndarray:
-        """Which of `ranks` are in one of `postings`."""
+        """Which of `ranks` (ascending) are in one of `postings`: each posting's part within the ranks' span is
+        searched in the ranks when it is the shorter (a given name's honourees sit together in the roll's
+        order, so most of a name's words have few or none in a chunk's span), else the ranks in it."""
         found = np.zeros(len(ranks), dtype=bool)
+        if not len(ranks):
+            return found
+        first, last = ranks[0], ranks[-1]
         for posting in postings:
-            if not len(posting):
+            part = posting[int(np.searchsorted(posting, first)) : int(np.searchsorted(posting, last, side="right"))]
+            if not len(part):
                 continue
-            at = np.searchsorted(posting, ranks)
-            inside = at < len(posting)
-            found[inside] |= posting[at[inside]] == ranks[inside]
+            if len(part) < len(ranks):
+                at = np.searchsorted(ranks, part)  # within the ranks: part is within their span
+                found[at[ranks[at] == part]] = True
+            else:
+                at = np.searchsorted(part, ranks)
+                inside = at < len(part)
+                found[inside] |= part[at[inside]] == ranks[inside]
         return found
 
     def find(self, f: RollFilter, subtree: Subtree | None, after: RollKey | None, limit: int) -> list[int]:
@@ -476,29 +522,58 @@ class RollIndex:
             last = int(self.rank[end - 1])  # each word's honourees within the range only
             words = [[p[: int(np.searchsorted(p, last, side="right"))] for p in lists] for lists in words]
         sizes = [sum(len(p) for p in lists) for lists in words]
-        if (f.has_filters() or subtree is not None) and self._estimate(f, units) < min(sizes):
+        # A word of one letter or digit is checked by the honourees' initials (a bit), the others by postings.
+        letters = [i for i, w in enumerate(f.words) if w in _INITIAL]
+        posted = [i for i in range(len(words)) if i not in letters]
+        bits = 0
+        for i in letters:
+            bits |= 1 << _INITIAL[f.words[i]]
+        filtered = f.has_filters() or subtree is not None
+        fewest = min(sizes)
+        if filtered and self._estimate(f, units) < fewest:
             # The filters lead when they leave fewer honourees than the rarest word has.
-            mask = self._filter(f, units, slice(start, end))
-            if mask is not None:
-                return self._check(np.flatnonzero(mask) + start, words, limit)
+            return self._scan(f, units, start, end, limit, bits, [words[i] for i in posted])
+        if not posted and (filtered or len(words) > 1) and fewest * _WALK_COST > end - start:
+            # Letters only, and checks that may pass few of the rarest one's honourees (two letters each
+            # starting a tenth of the roll's words, rarely of one name): scanning the roll costs less at worst.
+            return self._scan(f, units, start, end, limit, bits)
         lead = min(range(len(words)), key=lambda i: sizes[i])
-        others = [lists for i, lists in enumerate(words) if i != lead]
-        return self._walk(f, units, words[lead], others, start, limit)
+        others = [words[i] for i in posted if i != lead]
+        if lead in letters:
+            bits &= ~(1 << _INITIAL[f.words[lead]])
+        return self._walk(f, units, words[lead], others, start, limit, bits)
 
-    def _scan(self, f: RollFilter, units: np.ndarray | None, start: int, n: int, limit: int) -> list[int]:
-        """The roll from `start` to `n` in order, a chunk at a time, through the filters (no words)."""
+    def _scan(
+        self,
+        f: RollFilter,
+        units: np.ndarray | None,
+        start: int,
+        n: int,
+        limit: int,
+        bits: int = 0,
+        words: Sequence[list[np.ndarray]] = (),
+    ) -> list[int]:
+        """The roll from `start` to `n` in order, a chunk at a time, through the filters, the initials' `bits`
+        (words of one letter) and then the other `words`' postings."""
         found: list[int] = []
         chunk = _SCAN_CHUNK
+        want = np.uint64(bits)
         while start < n and len(found) < limit:
             end = min(n, start + chunk)
             mask = self._filter(f, units, slice(start, end))
+            if bits:
+                letters = (self.initials[start:end] & want) == want
+                mask = letters if mask is None else mask & letters
             positions = np.arange(start, end) if mask is None else np.flatnonzero(mask) + start
-            found.extend(positions[: limit - len(found)].tolist())
+            if words:
+                found.extend(self._check(positions, words, limit - len(found)))
+            else:
+                found.extend(positions[: limit - len(found)].tolist())
             start = end
             chunk *= 4
         return found
 
-    def _check(self, positions: np.ndarray, words: list[list[np.ndarray]], limit: int) -> list[int]:
+    def _check(self, positions: np.ndarray, words: Sequence[list[np.ndarray]], limit: int) -> list[int]:
         """The first `limit` of `positions` (in order) that every word matches, a chunk at a time."""
         found: list[int] = []
         chunk = max(limit * 4, 256)
@@ -522,8 +597,11 @@ class RollIndex:
         others: list[list[np.ndarray]],
         start: int,
         limit: int,
+        bits: int = 0,
     ) -> list[int]:
-        """The rarest word's honourees from `start` in order, a chunk at a time, checked against the rest."""
+        """The rarest word's honourees from `start` in order, a chunk at a time, checked against the rest (the
+        initials' `bits`, the other words' postings, the filters)."""
+        want = np.uint64(bits)
         after_rank = int(self.rank[start - 1]) if start > 0 else None
         heads = [int(np.searchsorted(p, after_rank, side="right")) if after_rank is not None else 0 for p in lead]
         found: list[int] = []
@@ -542,9 +620,11 @@ class RollIndex:
                     bound = last if bound is None else min(bound, last)
             if not parts:
                 break
-            ranks = np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+            ranks = _union(parts) if len(parts) > 1 else parts[0]
             if bound is not None:
                 ranks = ranks[ranks <= bound]
+            if bits:
+                ranks = ranks[(self.initials[np.searchsorted(self.rank, ranks)] & want) == want]
             for lists in others:
                 if not len(ranks):
                     break
@@ -609,6 +689,7 @@ class Roll:
             async with self.pool.acquire() as conn:
                 await self.index.load(conn)
                 rows = await self._preload(conn)
+                await warm(conn)
             log.info(
                 "roll index built",
                 extra={"honorees": len(self.index.keys), "seconds": round(self.index.built_in, 2), "rows_kept": rows},
@@ -799,6 +880,15 @@ async def ensure_built(conn: asyncpg.Pool | asyncpg.Connection) -> Roll:
         if isinstance(conn, asyncpg.Pool):
             async with conn.acquire() as c:
                 await ROLL_INDEX.index.load(c)
+                await warm(c)
         else:
             await ROLL_INDEX.index.load(conn)
+            await warm(conn)
     return ROLL_INDEX
+
+
+async def warm(conn: asyncpg.Connection) -> None:
+    """The page's statement prepared on the connection the index was built on, before a page needs it: the
+    first one on a connection (its plan, the server process's first look at the tables) took 10-14 ms at a
+    million honourees (`bench_roll`), the next ones 1-2 ms."""
+    await conn.fetch(_PAGE, [])
