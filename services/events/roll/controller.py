@@ -50,6 +50,13 @@ def answered(request: Request, answer: Answer) -> Response:
     return respond(request, answer.etag, answer.headers, answer.body, answer.media_type)
 
 
+async def honorees_json(pool: asyncpg.Pool, filters: RollParams, roll_page: RollPaging) -> Rendered:
+    """A page of `GET /honorees`, as the handler and the fast path (fast_path.py) render it."""
+    query = await resolve(pool, filters, roll_page)
+    rows = await queries.list_honorees(pool, query.filter, query.after, query.limit + 1)
+    return _encoder.encode(query.page(rows)), JSON, ()
+
+
 def _key(request: Request) -> bytes:
     """What an answer is cached by: the raw query string, as the fast path sees it."""
     return request.scope["query_string"]
@@ -89,12 +96,9 @@ class RollController(Controller):
     async def list_honorees(
         self, request: Request, pool: asyncpg.Pool, roll: RollCache, filters: RollParams, roll_page: RollPaging
     ) -> Response[Page[Honoree]]:
-        async def render() -> Rendered:
-            query = await resolve(pool, filters, roll_page)
-            rows = await queries.list_honorees(pool, query.filter, query.after, query.limit + 1)
-            return _encoder.encode(query.page(rows)), JSON, ()
-
-        return answered(request, await roll.answer("json", _key(request), render))
+        return answered(
+            request, await roll.answer("json", _key(request), lambda: honorees_json(pool, filters, roll_page))
+        )
 
     @get("/honorees/stats", summary="Counts of the roll by category and kind (public)")
     async def honoree_stats(
