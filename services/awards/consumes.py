@@ -28,26 +28,30 @@ async def on_units(conn: asyncpg.Connection, envs: Sequence[events.Envelope]) ->
 
 
 async def on_person(conn: asyncpg.Connection, env: events.Envelope) -> None:
-    if isinstance(env.data, events.PersonState):
-        await apply_person(conn, env.data, env.version)
+    await on_people(conn, [env])
 
 
-async def apply_person(conn: asyncpg.Connection, person: events.PersonState, version: int) -> bool:
-    """Upsert a person of the copy unless the copy already holds this or a newer version."""
-    return bool(
-        await conn.fetchval(
-            """INSERT INTO people (id, full_name, unit_id, position, version) VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (id) DO UPDATE
-                   SET full_name = EXCLUDED.full_name, unit_id = EXCLUDED.unit_id, position = EXCLUDED.position,
-                       version = EXCLUDED.version, updated_at = now()
-                   WHERE people.version < EXCLUDED.version
-               RETURNING true""",
-            person.id,
-            person.full_name,
-            person.unit_id,
-            person.position,
-            version,
-        )
+async def on_people(conn: asyncpg.Connection, envs: Sequence[events.Envelope]) -> None:
+    """`on_person` for consecutive person events at once (a bulk import): one upsert, each person's newest."""
+    newest: dict[object, tuple[events.PersonState, int]] = {}
+    for env in envs:
+        if isinstance(env.data, events.PersonState) and env.version > newest.get(env.data.id, (env.data, 0))[1]:
+            newest[env.data.id] = (env.data, env.version)
+    if not newest:
+        return
+    people = list(newest.values())
+    await conn.execute(
+        """INSERT INTO people (id, full_name, unit_id, position, version)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::int[])
+           ON CONFLICT (id) DO UPDATE
+               SET full_name = EXCLUDED.full_name, unit_id = EXCLUDED.unit_id, position = EXCLUDED.position,
+                   version = EXCLUDED.version, updated_at = now()
+               WHERE people.version < EXCLUDED.version""",
+        [p.id for p, _ in people],
+        [p.full_name for p, _ in people],
+        [p.unit_id for p, _ in people],
+        [p.position for p, _ in people],
+        [v for _, v in people],
     )
 
 
@@ -81,7 +85,10 @@ UNITS = Subscription(
         events.AccountCreated: on_account,
         events.AccountUpdated: on_account,
     },
-    batch_handlers=dict.fromkeys((events.UnitCreated, events.UnitRenamed, events.UnitMoved), on_units),
+    batch_handlers={
+        **dict.fromkeys((events.UnitCreated, events.UnitRenamed, events.UnitMoved), on_units),
+        **dict.fromkeys((events.PersonCreated, events.PersonUpdated), on_people),
+    },
 )
 
 

@@ -61,3 +61,46 @@ async def test_an_older_person_event_changes_nothing(world: World, stack: Stack)
     finally:
         await conn.close()
     assert (row["full_name"], str(row["unit_id"]), row["version"]) == ("Hồ Văn Mới Hơn", world.commune_b["id"], version)
+
+
+async def test_a_run_of_person_events_out_of_order_leaves_each_person_s_newest(world: World, stack: Stack) -> None:
+    """Person events published back to back reach the consumer as one batch, applied many at once
+    (consumes.on_people): of each person's events, in whatever order they came, the newest counts."""
+    unit = uuid.UUID(world.commune_a["id"])
+    ids = [uuid.uuid4() for _ in range(30)]
+    sent = []
+    for i, pid in enumerate(ids):
+        versions = [
+            events.envelope(
+                (events.PersonCreated if v == 1 else events.PersonUpdated)(
+                    id=pid, full_name=f"Người thứ {i} bản {v}", unit_id=unit, position=f"v{v}"
+                ),
+                producer="units",
+                aggregate_id=str(pid),
+                version=v,
+            )
+            for v in (1, 2, 3)
+        ]
+        sent += [versions[2], versions[0], versions[1]] if i % 2 else versions  # newest first for half of them
+    async with jetstream(stack) as js:
+        for env in sent:
+            await js.publish(env.type, events.encode(env), headers={"Nats-Msg-Id": str(env.id)})
+
+    async def all_there() -> bool:
+        conn = await asyncpg.connect(stack.db_url("awards"))
+        try:
+            return await conn.fetchval(
+                "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])", [e.id for e in sent]
+            ) == len(sent)
+        finally:
+            await conn.close()
+
+    await eventually(all_there)
+    conn = await asyncpg.connect(stack.db_url("awards"))
+    try:
+        rows = await conn.fetch("SELECT id, full_name, position, version FROM people WHERE id = ANY($1::uuid[])", ids)
+    finally:
+        await conn.close()
+    assert {r["id"]: (r["full_name"], r["position"], r["version"]) for r in rows} == {
+        pid: (f"Người thứ {i} bản 3", "v3", 3) for i, pid in enumerate(ids)
+    }
