@@ -49,6 +49,10 @@ async def test_titles_upload_then_checks_on_the_nomination_and_in_the_queue(
         )
         assert resp.status_code == 400
         assert "Dòng 3" in resp.text and "year (năm)" in resp.text and "Không nhập được danh hiệu nào" in resp.text
+        # No file chosen: said so, nothing sent on.
+        token = await admin.token_on("/titles/import")
+        resp = await admin.post("/titles/import", data={"_csrf_token": token})
+        assert resp.status_code == 400 and "Chọn tệp .xlsx hoặc .csv để nhập." in resp.text
         resp = await upload(admin, [f"individual,{world.commune_a['code']},Nguyễn Thị Ánh,,{LDTT},2014"])
         assert resp.status_code == 200 and "Đã nhập 1 danh hiệu" in resp.text, resp.text
         # Officers and the committee may not import.

@@ -1,14 +1,7 @@
-"""A nomination's dossier: which files it takes, recognised by what they are, not by what they are called.
+"""A nomination's dossier: which files it takes and how many.
 
-A file is one of five kinds, known by its bytes (its "magic"), whatever its
-name or the content type the client claimed: PDF (`%PDF-`), PNG, JPEG, and
-the two Office Open XML packages, DOCX and XLSX, which are ZIP archives: a
-package is recognised by its `[Content_Types].xml` declaring the main part of
-a Word document (`word/document.xml`) or of an Excel workbook
-(`xl/workbook.xml`) with its exact content type, and that part being there.
-The macro-enabled variants (.docm, .xlsm) declare another content type, and
-are refused like any other ZIP. Nothing is decompressed but the small
-`[Content_Types].xml` (bounded), so an archive cannot blow up here.
+What a file is (known by its bytes, not its name), its size, its name and how it is served are the
+common library's (`shared/files.py`).
 
 Each file is at most 20 MiB, and a nomination holds at most `MAX_FILES` of
 them, while its unit's officers may still edit it (`lifecycle.EDITABLE`).

@@ -11,13 +11,13 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 
 from shared.roles import Role
 
 from ..client import Api, Refused
 from ..pages import render
 from ..session.guards import allow
+from ..uploads import spreadsheet
 
 ADMIN = allow(Role.ADMIN)
 MAX_UPLOAD = 4 * 1024 * 1024
@@ -62,35 +62,19 @@ class TitleImportController(Controller):
 
     @post("/import")
     async def import_file(self, request: Request[Any, Any, Any], api: Api) -> Response[Any]:
-        form = await request.form()
-        upload = form.get("file")
-        rows: list[dict[str, Any]] = []
-        other: list[str] = []
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            error = "Chọn tệp .xlsx hoặc .csv để nhập."
-        else:
-            data = await upload.read(MAX_UPLOAD + 1)
-            if len(data) > MAX_UPLOAD:
-                error = f"Tệp quá lớn: tối đa {MAX_UPLOAD // (1024 * 1024)} MB."
-            else:
-                try:
-                    result = await api.upload("awards", "/titles/import", "file", upload.filename, data)
-                except Refused as exc:
-                    if exc.status in (401, 403):
-                        raise
-                    rows, other = row_errors(exc)
-                    error = f"Không nhập được danh hiệu nào: {exc.detail}" if rows else exc.detail
-                else:
-                    notice = f"Đã nhập {result['imported']} danh hiệu"
-                    if result["unchanged"]:
-                        notice += f" ({result['unchanged']} dòng đã có từ trước)"
-                    return render(request, "titles_import.html", rows=[], other=[], error=None, notice=notice + ".")
-        return render(
-            request,
-            "titles_import.html",
-            status=400,
-            rows=rows,
-            other=other,
-            error=error,
-            filename=upload.filename if isinstance(upload, UploadFile) else "",
-        )
+        file = await spreadsheet(await request.form(), MAX_UPLOAD)
+        if isinstance(file, str):
+            return render(request, "titles_import.html", status=400, rows=[], other=[], error=file, filename="")
+        name, data = file
+        try:
+            result = await api.upload("awards", "/titles/import", "file", name, data)
+        except Refused as exc:
+            if exc.status in (401, 403):
+                raise
+            rows, other = row_errors(exc)
+            error = f"Không nhập được danh hiệu nào: {exc.detail}" if rows else exc.detail
+            return render(request, "titles_import.html", status=400, rows=rows, other=other, error=error, filename=name)
+        notice = f"Đã nhập {result['imported']} danh hiệu"
+        if result["unchanged"]:
+            notice += f" ({result['unchanged']} dòng đã có từ trước)"
+        return render(request, "titles_import.html", rows=[], other=[], error=None, notice=notice + ".")

@@ -16,7 +16,6 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 
 from shared.roles import Role
 from shared.tables import TableError, parse_numbered, require_columns
@@ -26,6 +25,7 @@ from ..client import Api, Refused
 from ..pages import query, render, see_other
 from ..session.guards import allow
 from ..session.service import Session
+from ..uploads import spreadsheet
 from .common import UNIT_KIND_NAMES, form_errors, text, unit_choices
 
 ADMIN = allow(Role.ADMIN)
@@ -315,49 +315,51 @@ class UnitController(Controller):
 
     @post("/import")
     async def import_file(self, request: Request[Any, Any, Any], api: Api) -> Response[Any]:
-        form = await request.form()
-        upload = form.get("file")
-        error: str | None = None
-        rows: list[dict[str, Any]] = []
-        other: list[str] = []
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            error = "Chọn tệp .xlsx hoặc .csv để nhập."
-        else:
-            data = await upload.read(MAX_UPLOAD + 1)
-            if len(data) > MAX_UPLOAD:
-                error = f"Tệp quá lớn: tối đa {MAX_UPLOAD // (1024 * 1024)} MB."
-            else:
-                try:
-                    # Reading a workbook takes a while: off the event loop.
-                    units, sheet_rows = await asyncio.to_thread(read_units, upload.filename, data)
-                except TableError as exc:
-                    error = table_problem(exc)
-                else:
-                    try:
-                        result = await api.post("units", "/units/import", units)
-                    except Refused as exc:
-                        if exc.status == 401:
-                            raise
-                        rows, other = row_errors(exc, sheet_rows)
-                        error = f"Không nhập được đơn vị nào: {exc.detail}"
-                    else:
-                        return render(
-                            request,
-                            "units_import.html",
-                            kinds=UNIT_KIND_NAMES,
-                            rows=[],
-                            other=[],
-                            error=None,
-                            created=result["items"],
-                            notice=f"Đã nhập {result['created']} đơn vị.",
-                        )
+        file = await spreadsheet(await request.form(), MAX_UPLOAD)
+        if isinstance(file, str):
+            return self._import_refused(request, file)
+        name, data = file
+        try:
+            # Reading a workbook takes a while: off the event loop.
+            units, sheet_rows = await asyncio.to_thread(read_units, name, data)
+        except TableError as exc:
+            return self._import_refused(request, table_problem(exc), filename=name)
+        try:
+            result = await api.post("units", "/units/import", units)
+        except Refused as exc:
+            if exc.status == 401:
+                raise
+            rows, other = row_errors(exc, sheet_rows)
+            return self._import_refused(
+                request, f"Không nhập được đơn vị nào: {exc.detail}", rows=rows, other=other, filename=name
+            )
+        return render(
+            request,
+            "units_import.html",
+            kinds=UNIT_KIND_NAMES,
+            rows=[],
+            other=[],
+            error=None,
+            created=result["items"],
+            notice=f"Đã nhập {result['created']} đơn vị.",
+        )
+
+    def _import_refused(
+        self,
+        request: Request[Any, Any, Any],
+        error: str,
+        *,
+        rows: list[dict[str, Any]] | None = None,
+        other: list[str] | None = None,
+        filename: str = "",
+    ) -> Response[Any]:
         return render(
             request,
             "units_import.html",
             status=400,
             kinds=UNIT_KIND_NAMES,
-            rows=rows,
-            other=other,
+            rows=rows or [],
+            other=other or [],
             error=error,
-            filename=upload.filename if isinstance(upload, UploadFile) else "",
+            filename=filename,
         )

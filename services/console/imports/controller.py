@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 
 from shared.roles import Role
 from shared.tables import (
@@ -40,6 +39,7 @@ from ..client import Api, Refused, TokenRefused
 from ..pages import render
 from ..session.guards import allow
 from ..session.service import Session
+from ..uploads import spreadsheet
 from . import plan, repository
 
 NOMINATORS = allow(*domain.NOMINATORS)
@@ -81,14 +81,11 @@ class NominationImportController(Controller):
     async def check(
         self, request: Request[Any, Any, Any], api: Api, session: Session, pool: asyncpg.Pool
     ) -> Response[Any]:
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._file_refused(request, "Chọn tệp .xlsx hoặc .csv để nhập.")
-        name = upload.filename[-200:]
-        data = await upload.read(plan.MAX_BYTES + 1)
-        if len(data) > plan.MAX_BYTES:
-            return self._file_refused(request, f"Tệp lớn quá {plan.MAX_BYTES // (1024 * 1024)} MB.")
+        file = await spreadsheet(await request.form(), plan.MAX_BYTES)
+        if isinstance(file, str):
+            return self._file_refused(request, file)
+        name, data = file
+        name = name[-200:]
         try:
             numbered = parse_numbered(name, data, max_rows=plan.MAX_ROWS)
             rows = [(n, canonical(r, NOMINATION_COLUMNS)) for n, r in numbered]
