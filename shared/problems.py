@@ -96,7 +96,7 @@ def _field_error(item: dict[str, Any]) -> FieldError:
     return FieldError("body" if source in (None, "body") else str(source), message)
 
 
-def _from_validation(exc: ValidationException) -> Problem:
+def from_validation(exc: ValidationException) -> Problem:
     items = exc.extra if isinstance(exc.extra, list) else []
     errors = [_field_error(i) for i in items if isinstance(i, dict)]
     if errors and all(e.field == "body" for e in errors):
@@ -125,7 +125,7 @@ def handle_domain(request: Request, exc: DomainError) -> Response:
 
 def handle_http(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, ValidationException):
-        return problem_response(_from_validation(exc), request.url.path)
+        return problem_response(from_validation(exc), request.url.path)
     status = exc.status_code
     if status >= 500:
         log.error("server error", extra={"path": request.url.path, "detail": exc.detail})

@@ -6,13 +6,14 @@ Starts its own stack (as the tests do: one granian worker per service), makes
 `--units` units under one district and an officer of the district, writes an
 .xlsx of `--rows` individual nominations (a new person each, spread over the
 units), and runs the import the command runs (`thidua.office.imports`) with the
-command's client. Every row adds its person (units service) and then posts its
-nomination (awards service) once the awards copy knows the person, so each row
-costs a lookup, an add, and a nomination. It prints the time and rate of the
-whole import, and the nominations per second the awards service took, and runs
-the same file again to time the replay (every create answered from its
-Idempotency-Key). Not a test: it is not collected by pytest. Run it while
-holding the benchmark lock on a shared machine:
+command's client. The command looks each unit's people up once, adds the
+new people through `POST /people/batch` (requests of 500), then sends
+the nominations through `POST /nominations/batch` (requests of 500, two at a
+time), sending again only the items the awards copy does not know the person
+of yet. It prints the time and rate of the whole import, and runs the same
+file again to time the replay (the people found, every nomination request
+answered from its Idempotency-Key). Not a test: it is not collected by
+pytest. Run it while holding the benchmark lock on a shared machine:
 `flock /work/helpers/bench.lock .venv/bin/python -m ...`.
 """
 

@@ -7,15 +7,16 @@ import io
 import uuid
 from typing import Any
 
+import msgspec
 import openpyxl
 import pytest
 
 from services.console.imports import plan
+from shared import batches
 from shared.tables import (
     NOMINATION_COLUMNS,
     TableError,
     canonical,
-    content_key,
     parse_numbered,
     parse_table,
     require_columns,
@@ -128,13 +129,17 @@ def test_missing_columns_are_named() -> None:
     assert caught.value.reason == "no-rows"
 
 
-def test_column_spellings_and_the_row_key_are_the_commands() -> None:
+def test_column_spellings_and_the_request_keys_are_the_commands() -> None:
     row = canonical(
         {"category_code": "CSTD", "nominee_unit_code": "U-1", "name": "", "thanh_tich": "X"}, NOMINATION_COLUMNS
     )
     assert row == {"category": "CSTD", "unit_code": "U-1", "full_name": "", "achievements": "X"}
-    assert plan.nomination_key("c", "p", "a") == content_key("import-nomination", "c", "p", "a")
-    assert plan.nomination_key("c", "p", "a") != plan.nomination_key("c", "p", "b")
+    # The rows go in bulk requests (shared.batches.send, the command's too): a request's key is its content's.
+    rows = [msgspec.json.encode({"category_id": "c", "nominee_person_id": "p", "achievements": a}) for a in "ab"]
+    key = batches.request_key(batches.NOMINATIONS_KEY, 0, rows)
+    assert key == batches.request_key(batches.NOMINATIONS_KEY, 0, list(rows))
+    assert key != batches.request_key(batches.NOMINATIONS_KEY, 0, rows[:1])  # other rows
+    assert key != batches.request_key(batches.NOMINATIONS_KEY, 1, rows)  # a later round: its own answer
 
 
 def test_a_category_is_found_by_code_in_open_campaigns_only() -> None:

@@ -1,8 +1,12 @@
 """Units and nominations from the office's files, sent through the services' HTTP APIs.
 
 Every row is checked before anything is sent, and every create carries an
-Idempotency-Key made from the row's content, so running an import again
-creates nothing twice.
+Idempotency-Key made from the content it sends, so running an import again
+creates nothing twice. The nominations go through the bulk paths
+(`shared/batches.py`): the people the file adds in one or a few `POST
+/people/batch`, then the nominations in requests of up to 500 (`POST
+/nominations/batch`), sending again only those the awards service does not
+know the nominee of yet.
 """
 
 from __future__ import annotations
@@ -10,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from shared import batches
 from shared.tables import NOMINATION_COLUMNS, NOMINATION_REQUIRED, canonical, content_key, read_table, require_columns
-from thidua.apiclient import ApiError, Client, until_known
+from thidua.apiclient import ApiError, Client
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code")
 PROPAGATION_TIMEOUT = 15.0
@@ -62,7 +68,6 @@ class NominationImporter:
         # Each looked up once, however many rows name it at once (the rows are resolved concurrently).
         self.units: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
         self.rosters: dict[str, asyncio.Future[dict[str, str]]] = {}  # unit id -> casefolded name -> person id
-        self.people: dict[tuple[str, str], asyncio.Future[tuple[str, bool]]] = {}
 
     async def load_campaigns(self) -> None:
         listed = await self.c.all("awards", "/campaigns")
@@ -96,13 +101,6 @@ class NominationImporter:
             raise UsageError(f"no unit has code {code!r}")
         return unit
 
-    async def person(self, full_name: str, unit_id: str, position: str) -> tuple[str, bool]:
-        """The person's id (found, or added to the unit now) and whether it was added."""
-        key = (full_name.casefold(), unit_id)
-        if key not in self.people:
-            self.people[key] = asyncio.ensure_future(self._person(full_name, unit_id, position))
-        return await self.people[key]
-
     async def _roster(self, unit_id: str) -> dict[str, str]:
         """The unit's people by name: one listing per unit, not one search per row."""
         listed = await self.c.all("units", "/people", token=self.token, params={"unit_id": unit_id})
@@ -111,21 +109,28 @@ class NominationImporter:
             roster.setdefault(p["full_name"].casefold(), p["id"])
         return roster
 
-    async def _person(self, full_name: str, unit_id: str, position: str) -> tuple[str, bool]:
+    async def found(self, full_name: str, unit_id: str) -> str | ApiError | None:
+        """The id of the person of that name in the unit, if there is one; or why the unit cannot be read."""
         if unit_id not in self.rosters:
             self.rosters[unit_id] = asyncio.ensure_future(self._roster(unit_id))
-        found = (await self.rosters[unit_id]).get(full_name.casefold())
-        if found is not None:
-            return found, False
-        person = await self.c.post(
-            "units",
-            "/people",
-            token=self.token,
-            idempotency_key=content_key("import-person", full_name, unit_id),
-            json={"full_name": full_name, "unit_id": unit_id, "position": position or None},
-            ok=(201,),
-        )
-        return person["id"], True
+        try:
+            return (await self.rosters[unit_id]).get(full_name.casefold())
+        except ApiError as exc:
+            return exc
+
+    def poster(self, service: str, path: str) -> Callable[[list[Any], str], Awaitable[batches.Answer]]:
+        """One request of a bulk path, as `shared.batches.send` makes it: a refusal of the whole is an answer too."""
+
+        async def post(items: list[Any], key: str) -> batches.Answer:
+            try:
+                resp = await self.c.post(
+                    service, path, token=self.token, json={"items": items}, idempotency_key=key, ok=(200,), raw=True
+                )
+            except ApiError as exc:
+                return exc.status, exc.body, False
+            return 200, resp.json(), resp.headers.get("idempotent-replayed") == "true"
+
+        return post
 
     async def resolve(self, i: int, row: dict[str, str]) -> tuple[dict[str, Any], bool] | str:
         """The nomination's body and whether its person is new; or what is wrong with the row."""
@@ -148,36 +153,6 @@ class NominationImporter:
         except UsageError as exc:
             return f"row {i}: {exc}"
 
-    async def submit(self, i: int, body: dict[str, Any]) -> tuple[str, str]:
-        """("new" | "again" | "skipped" | "failed", what to tell the user)."""
-        person = body.pop("_person", None)
-        if person is not None:
-            try:
-                body["nominee_person_id"], _ = await self.person(*person)
-            except ApiError as exc:
-                return "failed", f"row {i}: not submitted: {exc.detail}"
-        key = content_key(
-            "import-nomination",
-            body["category_id"],
-            body.get("nominee_unit_id") or body["nominee_person_id"],
-            body["achievements"],
-        )
-
-        async def call() -> Any:
-            return await self.c.post(
-                "awards", "/nominations", token=self.token, json=body, idempotency_key=key, ok=(201,), raw=True
-            )
-
-        try:
-            # Every nominee was found in (or just added to) the units service: a refusal
-            # as unknown means the awards service has not heard of it yet.
-            resp = await until_known(call, timeout=PROPAGATION_TIMEOUT)
-        except ApiError as exc:
-            if exc.status == 409 and "live nomination" in exc.detail:
-                return "skipped", f"row {i}: already nominated: {exc.detail}"
-            return "failed", f"row {i}: not submitted: {exc.detail}"
-        return ("again" if resp.headers.get("idempotent-replayed") == "true" else "new"), ""
-
 
 async def import_nominations(
     client: Client, token: str, path: Path, out: Any = sys.stdout
@@ -192,8 +167,61 @@ async def import_nominations(
     if problems:
         return Counter(failed=len(problems)), [*problems, "nothing was submitted; correct the file and run again"]
     bodies = [r[0] for r in resolved if not isinstance(r, str)]  # every row's: none failed
-    # Every new person first, all of them: they reach the awards service while the rest are added, so its
-    # nominations seldom wait for one. A failure here is told by its row below (the future keeps it).
-    await asyncio.gather(*(importer.person(*b["_person"]) for b in bodies if "_person" in b), return_exceptions=True)
-    results = await asyncio.gather(*(importer.submit(i, body) for i, body in enumerate(bodies, start=1)))
-    return Counter(outcome for outcome, _ in results), [m for _, m in results if m]
+    failed: dict[int, str] = {}  # row (from 0) -> the service's reason, for the rows that cannot be sent
+    # The people the rows name: found in their unit, or added now, all of them in one or a few requests.
+    named: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for b in bodies:
+        if "_person" in b:  # two rows of one new person add it once, as the first row says
+            named.setdefault((b["_person"][0].casefold(), b["_person"][1]), b["_person"])
+    found = await asyncio.gather(*(importer.found(name, unit_id) for name, unit_id, _ in named.values()))
+    ids = {k: f for k, f in zip(named, found, strict=True) if isinstance(f, str)}
+    refused = {k: f.detail for k, f in zip(named, found, strict=True) if isinstance(f, ApiError)}
+    missing = [k for k in named if k not in ids and k not in refused]
+    added = await batches.send(
+        importer.poster("units", "/people/batch"),
+        [{"full_name": named[k][0], "unit_id": named[k][1], "position": named[k][2] or None} for k in missing],
+        key=batches.PEOPLE_KEY,
+        thing="person",
+    )
+    for k, outcome in zip(missing, added, strict=True):
+        if outcome.status == 201:
+            ids[k] = outcome.body["id"]
+        else:
+            refused[k] = _reason(outcome)
+    sending: list[int] = []
+    for row, body in enumerate(bodies):
+        person = body.pop("_person", None)
+        if person is not None:
+            k = (person[0].casefold(), person[1])
+            if k in refused:
+                failed[row] = refused[k]
+                continue
+            body["nominee_person_id"] = ids[k]
+        sending.append(row)
+    # Every nominee was found in (or just added to) the units service: a refusal as unknown means the
+    # awards service has not heard of it yet, and only those items are sent again.
+    sent = await batches.send(
+        importer.poster("awards", "/nominations/batch"),
+        [bodies[row] for row in sending],
+        key=batches.NOMINATIONS_KEY,
+        thing="nomination",
+        retry=batches.not_known_yet,
+        timeout=PROPAGATION_TIMEOUT,
+    )
+    results: dict[int, tuple[str, str]] = {
+        row: ("failed", f"row {row + 1}: not submitted: {m}") for row, m in failed.items()
+    }
+    for row, outcome in zip(sending, sent, strict=True):
+        if outcome.status == 201:
+            results[row] = ("again" if outcome.replayed else "new"), ""
+        elif outcome.status == 409 and "live nomination" in str(outcome.body.get("detail")):
+            results[row] = "skipped", f"row {row + 1}: already nominated: {_reason(outcome)}"
+        else:
+            results[row] = "failed", f"row {row + 1}: not submitted: {_reason(outcome)}"
+    ordered = [results[row] for row in range(len(bodies))]
+    return Counter(outcome for outcome, _ in ordered), [m for _, m in ordered if m]
+
+
+def _reason(outcome: batches.Outcome) -> str:
+    """An item's refusal as the command says any refusal: its detail and the fields it names."""
+    return ApiError("POST", "", outcome.status, outcome.body).detail

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 
+from shared import batches
 from shared.auth import Principal, Role, roles
 from shared.pagination import Page, PageQuery
 from shared.text import contains_pattern
@@ -19,10 +20,11 @@ from ..domain.lifecycle import Action
 from ..domain.statuses import NominationStatus, NomineeKind
 from ..eligibility import service as eligibility
 from . import repository, service
-from .schemas import HistoryEntry, Nomination, NominationCreate, NominationUpdate
+from .schemas import HistoryEntry, Nomination, NominationBatchResult, NominationCreate, NominationUpdate
 
 READERS = roles(Role.ADMIN, Role.COMMITTEE, Role.OFFICER)
-NOMINATORS = roles(Role.OFFICER, Role.ADMIN)
+NOMINATING = (Role.OFFICER, Role.ADMIN)
+NOMINATORS = roles(*NOMINATING)
 UNIT_OFFICERS = roles(Role.OFFICER)
 
 
@@ -42,6 +44,35 @@ class NominationController(Controller):
         person created a moment ago may not have reached this service yet (404).
         """
         return await service.create_nomination(conn, principal, data)
+
+    @post(
+        "/batch",
+        guards=[NOMINATORS],
+        status_code=200,
+        summary="Nominate many at once, each item judged as POST /nominations would judge it (officer, admin)",
+    )
+    async def create_nominations(
+        self,
+        data: Annotated[
+            dict[str, Any],
+            Body(
+                description=f'`{{"items": [...]}}`: 1 to {batches.MAX_ITEMS} bodies of `POST /nominations`',
+                schema_extra=batches.items_schema("NominationCreate"),
+            ),
+        ],
+        conn: asyncpg.Connection,
+        principal: Principal,
+    ) -> NominationBatchResult:
+        """One outcome per item, in order: `{"index", "status": 201, "nomination"}`, or `{"index", "status",
+        "problem"}` with the problem document `POST /nominations` would answer (400, 403, 404, 409). One
+        refused item does not refuse the others; an item for a person or unit not known here yet is 404
+        (or 409 "not known yet"), so a client sends again just those. The items are decided in one
+        transaction and the created ones, each with its audit row and `awards.nomination.submitted`, commit
+        together. 400 for the whole request when it has no items or more than 500. With an
+        `Idempotency-Key`, the whole answer is replayed.
+        """
+        items = batches.items_of(data, NominationCreate)
+        return NominationBatchResult(await service.create_nominations(conn, principal, items))
 
     @get("/", guards=[READERS], summary="List nominations (officer: its subtree; committee, admin: all)")
     async def list_nominations(

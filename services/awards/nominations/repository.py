@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,39 @@ async def nomination_context(
     row = dict(await db.fetchrow(NOMINATION_CONTEXT, category_id, unit_id, person_id, scope_unit_id))
     category_rules = list(row.pop("category_rules"))
     return NominationContext(**row), category_rules
+
+
+def _each_item(sql: str) -> str:
+    """`NOMINATION_CONTEXT` for many items: its $1-$3 become the columns of each item, $4 (the scope) stays."""
+    columns = {"1": "i.category_id", "2": "i.unit_id", "3": "i.person_id", "4": "$4"}
+    found = set(re.findall(r"\$(\d+)", sql))
+    assert found <= set(columns), f"NOMINATION_CONTEXT takes parameters {found}: update _each_item"
+    lateral = re.sub(r"\$(\d+)", lambda m: columns[m[1]], sql)
+    return f"""SELECT x.* FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY
+                                  AS i(category_id, unit_id, person_id, n)
+               CROSS JOIN LATERAL ({lateral}) AS x
+               ORDER BY i.n"""
+
+
+# The contexts of a batch's items, in one statement: the single query's, item by item.
+NOMINATION_CONTEXTS = _each_item(NOMINATION_CONTEXT)
+
+
+async def nomination_contexts(
+    db: Queryable,
+    items: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]],
+    scope_unit_id: uuid.UUID | None,
+) -> list[tuple[NominationContext, list[dict[str, Any]]]]:
+    """`nomination_context` of each (category, unit, person), in order, in one round trip."""
+    if not items:
+        return []
+    categories, units, people = (list(column) for column in zip(*items, strict=True))
+    found = []
+    for row in await db.fetch(NOMINATION_CONTEXTS, categories, units, people, scope_unit_id):
+        d = dict(row)
+        category_rules = list(d.pop("category_rules"))
+        found.append((NominationContext(**d), category_rules))
+    return found
 
 
 # One statement, so one round trip and its own transaction: the campaign is

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import msgspec
 
+from shared.batches import ProblemDocument
+
 from ..domain.statuses import NominationStatus, NomineeKind
 from ..eligibility.schemas import Eligibility
 from ..schemas import TEXT
@@ -87,3 +89,16 @@ class HistoryEntry(msgspec.Struct):
     achievements: str | None = None
     achievements_before: str | None = None
     attachment: AttachmentRef | None = None
+
+
+class NominationOutcome(msgspec.Struct, omit_defaults=True):
+    """One item of `POST /nominations/batch`: 201 and the nomination, or the single POST's refusal."""
+
+    index: int
+    status: int
+    nomination: Nomination | None = None
+    problem: ProblemDocument | None = None
+
+
+class NominationBatchResult(msgspec.Struct):
+    items: list[NominationOutcome]

@@ -9,35 +9,46 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 import asyncpg
 import msgspec
 
-from shared import events
+from shared import batches, events
 from shared.auth import Principal
 from shared.db import Queryable
+from shared.errors import DomainError
 from shared.text import paragraph
 
 from .. import publishes
 from ..council import service as council
 from ..domain import access, lifecycle, nominating
 from ..domain.lifecycle import Action
+from ..domain.nominating import NominationContext
 from ..domain.statuses import NominationStatus
 from ..eligibility import service as eligibility
 from ..notices import service as notices
 from ..publishes import Change
 from . import repository
-from .schemas import Nomination, NominationCreate, NominationUpdate, Tally
+from .schemas import Nomination, NominationCreate, NominationOutcome, NominationUpdate, Tally
 
 
-async def create_nomination(db: Queryable, actor: Principal, data: NominationCreate) -> Nomination:
-    """Check the nomination against what the service knows, then write it, its audit row and its event at once."""
+async def create_nomination(
+    db: Queryable,
+    actor: Principal,
+    data: NominationCreate,
+    *,
+    context: tuple[NominationContext, list[dict[str, Any]]] | None = None,
+) -> Nomination:
+    """Check the nomination against what the service knows, then write it, its audit row and its event at once.
+
+    `context`: what `repository.nomination_context` would read, read already (a batch reads every item's at once).
+    """
     nominee = nominating.nominee(data.nominee_unit_id, data.nominee_person_id)
     achievements = paragraph(data.achievements, "achievements")
     # An officer nominates, and submits, for its unit's subtree; the other roles for none in particular.
     scope = actor.scope_unit_id
-    ctx, category_rules = await repository.nomination_context(
+    ctx, category_rules = context or await repository.nomination_context(
         db, data.category_id, data.nominee_unit_id, data.nominee_person_id, scope
     )
     new = nominating.check(data.category_id, nominee, ctx)
@@ -181,3 +192,43 @@ async def edit(
             conn, [(publishes.nomination_event(events.NominationUpdated, after), after.id, after.version)]
         )
     return after
+
+
+# ------------------------------------------------------------------ many at once (POST /nominations/batch)
+async def create_nominations(
+    conn: asyncpg.Connection, actor: Principal, items: list[NominationCreate | batches.ProblemDocument]
+) -> list[NominationOutcome]:
+    """Each item judged and written as `create_nomination` judges and writes it, in one transaction.
+
+    Every item's context is read in one statement. The items are written in the order of their category and
+    nominee, so two batches naming the same nominees wait for each other in one order, never in a circle;
+    each with its audit row and outbox event, as one alone. A refused item writes nothing and refuses no
+    other (a category with eligibility rules checks and writes its item under a savepoint). The created
+    ones commit together: if the transaction fails (an outage), nothing of the batch is written.
+    """
+    outcomes: dict[int, NominationOutcome] = {
+        i: NominationOutcome(index=i, status=d.status, problem=d)
+        for i, d in enumerate(items)
+        if isinstance(d, batches.ProblemDocument)
+    }
+    wanted = [(i, d) for i, d in enumerate(items) if isinstance(d, NominationCreate)]
+    async with conn.transaction():
+        contexts = await repository.nomination_contexts(
+            conn, [(d.category_id, d.nominee_unit_id, d.nominee_person_id) for _, d in wanted], actor.scope_unit_id
+        )
+        order = sorted(
+            range(len(wanted)),
+            key=lambda k: (
+                str(wanted[k][1].category_id),
+                str(wanted[k][1].nominee_unit_id or wanted[k][1].nominee_person_id),
+            ),
+        )
+        for k in order:
+            i, data = wanted[k]
+            try:
+                created = await create_nomination(conn, actor, data, context=contexts[k])
+            except DomainError as exc:
+                outcomes[i] = NominationOutcome(index=i, status=exc.status, problem=batches.problem_of(exc))
+            else:
+                outcomes[i] = NominationOutcome(index=i, status=201, nomination=created)
+    return [outcomes[i] for i in range(len(items))]

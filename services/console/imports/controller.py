@@ -7,15 +7,16 @@
   has one; else the rows as resolved are kept on the server (`nomination_imports`, one per
   session) and the page shows what will be created. Calls: 1 (the campaigns) + one per distinct
   unit code (two when it is outside the officer's subtree) + one per distinct person, 8 at a time.
-- `POST /nominations/import/submit`: the kept rows sent (never what the browser holds), each
-  person added when missing and each nomination posted with the Idempotency-Key of its content
-  (the command's), so sending the same file again creates nothing twice; the outcome by row.
+- `POST /nominations/import/submit`: the kept rows sent (never what the browser holds) through the
+  bulk paths, as the command sends them (`shared/batches.py`): the people missing added in one
+  `POST /people/batch`, the nominations in one `POST /nominations/batch` (the items the awards
+  service does not know the nominee of yet sent again), each request with an Idempotency-Key made
+  of its content, so sending the same file again creates nothing twice; the outcome by row.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
+from shared import batches
 from shared.roles import Role
 from shared.tables import (
     NOMINATION_COLUMNS,
@@ -185,59 +187,79 @@ class NominationImportController(Controller):
                 file_error="Không còn tệp nào chờ gửi (đã gửi, hoặc phiên đã hết): hãy tải tệp lên lại.",
             )
         name, rows = kept
-        people: dict[tuple[str, str], asyncio.Future[str]] = {}
-
-        def person(d: dict[str, Any]) -> asyncio.Future[str]:
-            key = (d["unit_id"], d["full_name"].casefold())
-            if key not in people:  # two rows of one new person add it once
-                people[key] = asyncio.ensure_future(self._add_person(api, d))
-            return people[key]
-
-        outcomes = await bounded([partial(self._send, api, d, person) for d in rows])
-        for d, outcome in zip(rows, outcomes, strict=True):
-            d["outcome"] = outcome
-        sent = sum(1 for d in rows if d["outcome"].get("id"))
-        return render(request, "nominations_import.html", stage="done", file_name=name, rows=rows, sent=sent)
-
-    async def _add_person(self, api: Api, d: dict[str, Any]) -> str:
-        # Looked for again: someone may have added the person since the check.
-        found = await self._person(api, d["unit_id"], d["full_name"])
-        if found:
-            return found
-        body = {"full_name": d["full_name"], "unit_id": d["unit_id"], "position": d["position"] or None}
-        created = await api.post(
-            "units", "/people", body, idempotency_key=plan.person_key(d["full_name"], d["unit_id"])
+        # The people to add, each once (two rows of one new person add it once, as the first row says),
+        # looked for again first: someone may have added one since the check.
+        new: dict[tuple[str, str], dict[str, Any]] = {}
+        for d in rows:
+            if d["kind"] == "individual" and not d.get("person_id"):
+                new.setdefault((d["unit_id"], d["full_name"].casefold()), d)
+        looked = await bounded(
+            [partial(tried, partial(self._person, api, d["unit_id"], d["full_name"])) for d in new.values()]
         )
-        return str(created["id"])
-
-    async def _send(
-        self, api: Api, d: dict[str, Any], person: Callable[[dict[str, Any]], asyncio.Future[str]]
-    ) -> dict[str, Any]:
-        """{"id": the nomination's} or {"error": the service's reason}, for one row."""
-        try:
+        people: dict[tuple[str, str], str] = {}
+        refused: dict[tuple[str, str], str] = {}
+        for key, found in zip(new, looked, strict=True):
+            if isinstance(found, Refused):
+                refused[key] = found.detail
+            elif found:
+                people[key] = found
+        missing = [k for k in new if k not in people and k not in refused]
+        added = await batches.send(
+            _poster(api, "units", "/people/batch"),
+            [
+                {"full_name": new[k]["full_name"], "unit_id": new[k]["unit_id"], "position": new[k]["position"] or None}
+                for k in missing
+            ],
+            key=batches.PEOPLE_KEY,
+            thing="person",
+        )
+        for k, outcome in zip(missing, added, strict=True):
+            if outcome.status == 201:
+                people[k] = str(outcome.body["id"])
+            else:
+                refused[k] = _detail(outcome)
+        sending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for d in rows:
             person_id = d.get("person_id")
             if d["kind"] == "individual" and not person_id:
-                person_id = await person(d)
-            body = plan.nomination_body(d, person_id)
-            key = plan.nomination_key(body["category_id"], str(person_id or d["unit_id"]), d["achievements"])
-            created = await self._until_known(lambda: api.post("awards", "/nominations", body, idempotency_key=key))
+                key = (d["unit_id"], d["full_name"].casefold())
+                if key in refused:
+                    d["outcome"] = {"error": refused[key]}
+                    continue
+                person_id = people[key]
+            sending.append((d, plan.nomination_body(d, person_id)))
+        # A refusal as unknown (404, or 409 "not known yet") means the awards service has not heard yet of a
+        # person just added: only those items are sent again, until PROPAGATION_WAIT; any other answer is final.
+        sent = await batches.send(
+            _poster(api, "awards", "/nominations/batch"),
+            [body for _, body in sending],
+            key=batches.NOMINATIONS_KEY,
+            thing="nomination",
+            retry=batches.not_known_yet,
+            timeout=PROPAGATION_WAIT,
+        )
+        for (d, _), outcome in zip(sending, sent, strict=True):
+            d["outcome"] = {"id": str(outcome.body["id"])} if outcome.status == 201 else {"error": _detail(outcome)}
+        sent_count = sum(1 for d in rows if d["outcome"].get("id"))
+        return render(request, "nominations_import.html", stage="done", file_name=name, rows=rows, sent=sent_count)
+
+
+def _poster(api: Api, service: str, path: str) -> Callable[[list[Any], str], Awaitable[batches.Answer]]:
+    """One request of a bulk path as `shared.batches.send` makes it, with the user's token; a refusal of the
+    whole is every item's answer (an ended session still ends; a service away still shows its page)."""
+
+    async def post(items: list[Any], key: str) -> batches.Answer:
+        try:
+            return 200, await api.post(service, path, {"items": items}, idempotency_key=key), False
         except TokenRefused:
             raise
         except Refused as exc:
-            return {"error": exc.detail}
-        return {"id": str(created["id"])}
+            errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+            return exc.status, {"detail": exc.detail, "errors": errors}, False
 
-    async def _until_known(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Retry while the awards service has not yet heard of a person just added (404, or 409 "not
-        known yet"); any other answer is final."""
-        deadline = time.monotonic() + PROPAGATION_WAIT
-        delay = 0.05
-        while True:
-            try:
-                return await call()
-            except Refused as exc:
-                retry = exc.status == 404 or (exc.status == 409 and "yet" in exc.detail)
-                if not retry or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 1.0)
+    return post
+
+
+def _detail(outcome: batches.Outcome) -> str:
+    """An item's refusal as the page says any refusal of a service: its detail."""
+    return str(outcome.body.get("detail") or outcome.body.get("title") or f"HTTP {outcome.status}")

@@ -5,15 +5,14 @@ category, the nominee's unit by code, for an individual the person's full name
 (found in that unit, or to be added to it) and position, and the record of
 merit. What cannot be right is said here, in Vietnamese, by row; what only the
 awards service can judge (the quota, a live nomination of the same nominee) it
-says when the rows are sent. The column spellings and the Idempotency-Key of a
-row are the command's (`shared.tables`), so a row sent by both is one nomination.
+says when the rows are sent. The column spellings are the command's
+(`shared.tables`), and the rows are sent as the command sends them
+(`shared.batches`), so the same file sent again creates nothing twice.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from shared.tables import content_key
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 500
@@ -101,23 +100,13 @@ def first_check(row: dict[str, str], campaigns: list[dict[str, Any]]) -> tuple[d
 
 
 def row_identity(draft: dict[str, Any]) -> tuple[str, ...]:
-    """What makes two rows the same nomination (the same Idempotency-Key when sent)."""
+    """What makes two rows the same nomination."""
     return (
         str(draft.get("category_id")),
         str(draft.get("unit_code", "")).lower(),
         str(draft.get("full_name", "")).casefold(),
         str(draft.get("achievements")),
     )
-
-
-def person_key(full_name: str, unit_id: str) -> str:
-    """The Idempotency-Key of adding a person the file names (the command's)."""
-    return content_key("import-person", full_name, unit_id)
-
-
-def nomination_key(category_id: str, nominee_id: str, achievements: str) -> str:
-    """The Idempotency-Key of a row's nomination (the command's): sending it again creates nothing."""
-    return content_key("import-nomination", category_id, nominee_id, achievements)
 
 
 def nomination_body(draft: dict[str, Any], person_id: str | None) -> dict[str, Any]:

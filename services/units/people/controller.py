@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 
+from shared import batches
 from shared.auth import Principal, Role, authenticated, roles
 from shared.pagination import Page, PageQuery
 
 from . import service
-from .schemas import Person, PersonCreate, PersonPatch
+from .schemas import Person, PersonBatchResult, PersonCreate, PersonPatch
 
 
 class PersonController(Controller):
@@ -23,6 +24,33 @@ class PersonController(Controller):
     @post(guards=[roles(Role.ADMIN, Role.OFFICER)], summary="Add a person to a unit")
     async def create_person(self, data: PersonCreate, conn: asyncpg.Connection, principal: Principal) -> Person:
         return await service.create_person(conn, data, scope_id=principal.scope_unit_id)
+
+    @post(
+        "/batch",
+        guards=[roles(Role.ADMIN, Role.OFFICER)],
+        status_code=200,
+        summary="Add many people at once, each item judged as POST /people would judge it",
+    )
+    async def create_people(
+        self,
+        data: Annotated[
+            dict[str, Any],
+            Body(
+                description=f'`{{"items": [...]}}`: 1 to {batches.MAX_ITEMS} bodies of `POST /people`',
+                schema_extra=batches.items_schema("PersonCreate"),
+            ),
+        ],
+        conn: asyncpg.Connection,
+        principal: Principal,
+    ) -> PersonBatchResult:
+        """One outcome per item, in order: `{"index", "status": 201, "person"}`, or `{"index", "status",
+        "problem"}` with the problem document `POST /people` would answer. One refused item does not refuse
+        the others; the created people, each with its `units.person.created`, commit together. 400 for the
+        whole request when it has no items or more than 500. With an `Idempotency-Key`, the whole answer is
+        replayed.
+        """
+        items = batches.items_of(data, PersonCreate)
+        return PersonBatchResult(await service.create_people(conn, items, scope_id=principal.scope_unit_id))
 
     @patch(
         "/{person_id:uuid}",

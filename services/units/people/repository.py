@@ -102,3 +102,23 @@ async def list_people(
         under_id,
     )
     return [(person_from_row(r), r["sort_key"]) for r in rows]
+
+
+async def insert_people(
+    conn: asyncpg.Connection, rows: list[tuple[str, uuid.UUID, str | None, int | None]]
+) -> list[Person]:
+    """Many new people (full name, unit, position, birth year) in one statement; in the order given."""
+    ids = [uuid.uuid4() for _ in rows]
+    names, units, positions, years = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    written = await conn.fetch(
+        f"""INSERT INTO people (id, full_name, unit_id, position, birth_year)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::int[])
+            RETURNING {PERSON_COLUMNS}""",
+        ids,
+        names,
+        units,
+        positions,
+        years,
+    )
+    by_id = {r["id"]: person_from_row(r) for r in written}
+    return [by_id[i] for i in ids]

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import msgspec
 
+from shared.batches import ProblemDocument
+
 from ..schemas import Name
 
 Position = Annotated[str, msgspec.Meta(max_length=300)]
@@ -39,3 +41,16 @@ class Person(msgspec.Struct):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class PersonOutcome(msgspec.Struct, omit_defaults=True):
+    """One item of `POST /people/batch`: 201 and the person, or the single POST's refusal."""
+
+    index: int
+    status: int
+    person: Person | None = None
+    problem: ProblemDocument | None = None
+
+
+class PersonBatchResult(msgspec.Struct):
+    items: list[PersonOutcome]

@@ -9,15 +9,16 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from shared import batches
 from shared.db import Queryable
-from shared.errors import FieldError, Invalid
+from shared.errors import DomainError, FieldError, Invalid
 from shared.text import contains_pattern, line, nfc, optional_line
 
 from .. import domain, publishes
 from ..units import repository as units
 from . import repository
 from .repository import FIELDS
-from .schemas import Person, PersonCreate, PersonPatch
+from .schemas import Person, PersonCreate, PersonOutcome, PersonPatch
 
 
 async def create_person(conn: asyncpg.Connection, data: PersonCreate, *, scope_id: uuid.UUID | None) -> Person:
@@ -105,3 +106,37 @@ async def list_people(
         after=after,
         limit=limit,
     )
+
+
+# ------------------------------------------------------------------ many at once (POST /people/batch)
+async def create_people(
+    conn: asyncpg.Connection, items: list[PersonCreate | batches.ProblemDocument], *, scope_id: uuid.UUID | None
+) -> list[PersonOutcome]:
+    """Each item judged as `create_person` judges it; the people it lets through written, with their
+    `units.person.created`, in one transaction (one statement each for the scopes, the rows and the events).
+
+    A refused item writes nothing and refuses no other; if the transaction fails, nothing is written.
+    """
+    outcomes: dict[int, PersonOutcome] = {}
+    cleaned: list[tuple[int, tuple[str, uuid.UUID, str | None, int | None]]] = []
+    async with conn.transaction():
+        await units.lock_tree_shared(conn)  # as for one: the scope checks hold until commit
+        wanted = [d for d in items if isinstance(d, PersonCreate)]
+        scopes = await units.units_in_scope(conn, list({d.unit_id for d in wanted}), scope_id)
+        for i, d in enumerate(items):
+            try:
+                if isinstance(d, batches.ProblemDocument):
+                    outcomes[i] = PersonOutcome(index=i, status=d.status, problem=d)
+                    continue
+                full_name = line(d.full_name, "full_name")
+                position = optional_line(d.position, "position")
+                domain.check_placement(d.unit_id, scopes.get(d.unit_id))
+            except DomainError as exc:
+                outcomes[i] = PersonOutcome(index=i, status=exc.status, problem=batches.problem_of(exc))
+            else:
+                cleaned.append((i, (full_name, d.unit_id, position, d.birth_year)))
+        people = await repository.insert_people(conn, [row for _, row in cleaned])
+        await publishes.publish(conn, [publishes.person_created(p) for p in people])
+    for (i, _), person in zip(cleaned, people, strict=True):
+        outcomes[i] = PersonOutcome(index=i, status=201, person=person)
+    return [outcomes[i] for i in range(len(items))]

@@ -182,6 +182,19 @@ async def insert_units(conn: asyncpg.Connection, records: list[ImportRecord]) ->
     return [unit_from_row(r) for r in rows]
 
 
+async def units_in_scope(
+    conn: Queryable, unit_ids: list[uuid.UUID], scope_id: uuid.UUID | None
+) -> dict[uuid.UUID, bool]:
+    """`unit_in_scope` of many units in one statement: the units that exist, each with whether it is in scope."""
+    rows = await conn.fetch(
+        """SELECT u.id, $2::uuid IS NULL OR coalesce(u.path <@ (SELECT path FROM units WHERE id = $2), false) AS inside
+           FROM units u WHERE u.id = ANY($1::uuid[])""",
+        unit_ids,
+        scope_id,
+    )
+    return {r["id"]: bool(r["inside"]) for r in rows}
+
+
 async def unit_in_scope(conn: Queryable, unit_id: uuid.UUID, scope_id: uuid.UUID | None) -> bool | None:
     """None when the unit does not exist; else whether it is `scope_id` or below it (True when no scope)."""
     row = await conn.fetchrow(
