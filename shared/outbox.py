@@ -37,7 +37,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -88,6 +88,26 @@ def waking_after(conn: object) -> Iterator[None]:
     finally:
         for service in _held.pop(key, ()):
             wake(service)
+
+
+@contextlib.asynccontextmanager
+async def request_connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for one request, given back when the block ends; the relay is woken of the events
+    written on it then, after their commit.
+
+    Giving it back can fail when the server went away after the work was done (PostgreSQL stopping sends every
+    idle connection a FATAL): the pool has dropped that connection already, and the answer stands; it must not
+    become a 500 after a commit (`make drill` found one).
+    """
+    conn = await pool.acquire()
+    try:
+        with waking_after(conn):
+            yield conn
+    finally:
+        try:
+            await pool.release(conn)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
+            log.warning("a connection could not be given back to the pool; dropped", extra={"error": repr(exc)})
 
 
 def wake(service: str) -> bool:

@@ -10,7 +10,8 @@ documents, health, metrics (`shared/metrics.py`), traces and request ids
 (`shared/tracing.py`), OpenAPI (its pages and their scripts served by the
 service itself, so they work offline), Idempotency-Key handling, and the
 dependencies every handler may ask for (`service`, `pool`, `conn`, `settings`,
-`paging`, `principal`, `caller`).
+`paging`, `principal`, `caller`); and the hot routes it names done before
+the framework (`shared/fast_path.py`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
-from shared import account_blocks, auth, db, events, logs, messaging, metrics, outbox, tracing
+from shared import account_blocks, auth, db, events, fast_path, logs, messaging, metrics, outbox, tracing
 from shared.consumer import Consumer, Subscription
 from shared.db import Migrations
 from shared.http_metrics import instrument as measure_requests
@@ -87,6 +88,8 @@ class ServiceSpec:
     dependencies: Mapping[str, Provide] = field(default_factory=dict)
     # How errors are answered: problem documents for programs, unless the service answers people (pages).
     exception_handlers: ExceptionHandlersMap = field(default_factory=lambda: dict(EXCEPTION_HANDLERS))
+    # Hot routes done before the framework for plain requests that succeed (shared/fast_path.py).
+    before_framework: fast_path.Routes = field(default_factory=dict)
 
     @property
     def streams(self) -> list[events.Stream]:
@@ -140,23 +143,9 @@ def provide_settings(service: ServiceState) -> Settings:
 
 
 async def provide_connection(service: ServiceState) -> AsyncGenerator[asyncpg.Connection, None]:
-    """One pooled connection for the request, given back when the answer is sent.
-
-    The relay is woken of the events the request wrote once the handler is done, after its commit.
-    Giving it back can fail when the server went away after the handler was done (PostgreSQL stopping
-    sends every idle connection a FATAL, and asyncpg's reset then raises InternalClientError): the pool
-    has dropped that connection already, and the answer stands; it must not become a 500 after a
-    commit (`make drill` found one).
-    """
-    conn = await service.pool.acquire()
-    try:
-        with outbox.waking_after(conn):
-            yield conn
-    finally:
-        try:
-            await service.pool.release(conn)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
-            log.warning("a connection could not be given back to the pool; dropped", extra={"error": repr(exc)})
+    """One pooled connection for the request, given back when the handler is done (outbox.request_connection)."""
+    async with outbox.request_connection(service.pool) as conn:
+        yield conn
 
 
 _FIELD_ERROR = Schema(
@@ -421,6 +410,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> L
         logging_config=None,
         debug=False,
     )
+    if spec.before_framework:
+        app.asgi_handler = fast_path.BeforeFramework(app.asgi_handler, spec.before_framework)
     # Every request counted and timed by route, its 404 or 500 included (shared/http_metrics.py).
     app = measure_requests(app)
     # Every request in a server span, with a request id sent back and in its log lines (shared/tracing.py).

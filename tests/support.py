@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.settings import service_database_url
 from thidua import devstack
@@ -183,3 +184,15 @@ async def in_copy(stack: Stack, service: str, unit_id: str, version: int = 1) ->
         )
     finally:
         await conn.close()
+
+
+async def scrape(stack: Stack, service: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The service's `/metrics` samples by name and labels (pid left out: the tests run one worker)."""
+    async with httpx.AsyncClient(base_url=stack.url(service)) as client:
+        resp = await client.get("/metrics")
+    assert resp.status_code == 200, resp.text
+    return {
+        (sample.name, tuple(sorted((k, v) for k, v in sample.labels.items() if k != "pid"))): sample.value
+        for family in text_string_to_metric_families(resp.text)
+        for sample in family.samples
+    }

@@ -16,6 +16,7 @@ from .council.controller import CouncilController
 from .decisions.controller import DecisionController
 from .documents.controller import DocumentController
 from .eligibility.controller import EligibilityController
+from .nominations import fast_path as nominations_fast_path
 from .nominations.controller import NominationController
 from .notices.controller import NoticeController
 from .review.controller import ReviewController
@@ -48,4 +49,5 @@ SERVICE = ServiceSpec(
     publishes=events.AWARDS_STREAM,
     subscriptions=[consumes.UNITS, consumes.EVENTS],
     snapshot=snapshot.snapshot,
+    before_framework={("POST", "/nominations"): nominations_fast_path.create_nomination},
 )

@@ -14,18 +14,7 @@ import httpx
 from nats.aio.client import Client as NATS
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import Api, Stack, eventually, in_copy
-
-
-async def scrape(stack: Stack, service: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    async with httpx.AsyncClient(base_url=stack.url(service)) as client:
-        resp = await client.get("/metrics")
-    assert resp.status_code == 200, resp.text
-    return {
-        (sample.name, tuple(sorted((k, v) for k, v in sample.labels.items() if k != "pid"))): sample.value
-        for family in text_string_to_metric_families(resp.text)
-        for sample in family.samples
-    }
+from tests.support import Api, Stack, eventually, in_copy, scrape
 
 
 async def test_a_publish_held_back_grows_the_backlog_and_an_open_dead_letter_counts(stack: Stack) -> None:
