@@ -13,12 +13,16 @@ and times the roll's own queries with random filters.
 
 Every listing with a q= search or a filter is timed through the embedded
 index (roll/index.py), built first as the service builds it at startup;
-`--sql` times PostgreSQL's word index and filters' indexes instead.
+`--sql` times PostgreSQL instead (roll/search.py: the trigram indexes and the
+filters' ordered indexes), as the service reads it until its index is built.
+A kept roll gets the service's new migrations when it starts (timed).
 
 `--candidates` compares, on the random names that tests/events/random-names.lua
 asks, the ways a q= search could be read (docs/architecture.md, "Searching the
 roll"); it adds to the kept roll what the candidates need (an array column of
 the folded words, its GIN, a covering index), so keep a roll for it alone.
+(The word table of migrations 002-003, dropped by 009, is no longer among them:
+docs/architecture.md keeps its figures.)
 """
 
 from __future__ import annotations
@@ -203,9 +207,16 @@ async def load(conn: asyncpg.Connection, rows: int) -> dict:
     )
     leaves = [u for u in units if u[3] == "grassroots_party_org"]
     started = time.perf_counter()
-    # Loaded with COPY and the word index built once afterwards (as migration
-    # 002 builds it), rather than by the per-row trigger.
-    await conn.execute("ALTER TABLE honorees DISABLE TRIGGER honorees_words_insert_delete")
+    # Loaded with COPY and the trigram indexes built once afterwards (as migration 009 builds them),
+    # rather than entry by entry.
+    trigram = [
+        r[0]
+        for r in await conn.fetch(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'honorees' AND indexdef LIKE '%gin_trgm_ops%'"
+        )
+    ]
+    for definition in trigram:
+        await conn.execute(f"DROP INDEX {definition.split()[2]}")
     batch = []
     for _ in range(rows):
         cid, cname, year = rng.choice(campaigns)
@@ -254,20 +265,27 @@ async def load(conn: asyncpg.Connection, rows: int) -> dict:
         "UPDATE honorees h SET ceremony_id = c.id FROM ceremonies c WHERE h.campaign_id = ANY(c.campaign_ids)"
     )
     started = time.perf_counter()
-    await conn.execute("ALTER TABLE roll_words DROP CONSTRAINT roll_words_pkey")
-    await conn.execute("TRUNCATE roll_words")  # the ceremony's update above went through the trigger
-    await conn.execute("""INSERT INTO roll_words (word, sort_group, sort_key, award_id, year, campaign_id, category_id,
-                                                  ceremony_id, unit_id, search)
-                          SELECT w, h.sort_group, h.sort_key, h.award_id, h.year, h.campaign_id, h.category_id,
-                                 h.ceremony_id, h.unit_id, h.search
-                          FROM honorees h, unnest(roll_words_of(h.search)) AS w WHERE h.status = 'granted'""")
-    await conn.execute("""ALTER TABLE roll_words ADD PRIMARY KEY (word, sort_group, sort_key, award_id)
-                          INCLUDE (year, campaign_id, category_id, ceremony_id, unit_id, search)""")
-    await conn.execute("INSERT INTO roll_tokens (token) SELECT DISTINCT word FROM roll_words ON CONFLICT DO NOTHING")
-    await conn.execute("ALTER TABLE honorees ENABLE TRIGGER honorees_words_insert_delete")
-    print(f"built the word index in {time.perf_counter() - started:.1f} s")
+    for definition in trigram:
+        await conn.execute(definition)
+    print(f"built the trigram indexes in {time.perf_counter() - started:.1f} s")
     await conn.execute("VACUUM ANALYZE")
     return await world_of(conn)
+
+
+async def print_sizes(conn: asyncpg.Connection) -> None:
+    """The honorees table (heap; with its indexes) and its trigram indexes, in MB."""
+    sizes = await conn.fetchrow(
+        """SELECT pg_relation_size('honorees') AS heap, pg_total_relation_size('honorees') AS total,
+                  (SELECT coalesce(sum(pg_relation_size(indexrelid)), 0) FROM pg_index i
+                   JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_opclass o ON o.oid = i.indclass[0]
+                   WHERE i.indrelid = 'honorees'::regclass AND o.opcname = 'gin_trgm_ops') AS trigram,
+                  to_regclass('roll_words') IS NOT NULL AS word_table"""
+    )
+    mb = lambda n: f"{n / 2**20:,.0f} MB"  # noqa: E731
+    print(
+        f"honorees {mb(sizes['heap'])} (with its indexes {mb(sizes['total'])}); its trigram indexes "
+        f"{mb(sizes['trigram'])}; the word table {'still there' if sizes['word_table'] else 'gone'}"
+    )
 
 
 async def world_of(conn: asyncpg.Connection) -> dict:
@@ -332,20 +350,16 @@ async def main(rows: int, keep: str | None) -> None:
         pg.start()
         try:
             url = pg.url.rsplit("/", 1)[0] + "/thidua_bench_events"
-            await db.prepare_database(pg.url, url, SERVICE.migrations)
+            started = time.perf_counter()
+            applied = await db.prepare_database(pg.url, url, SERVICE.migrations)
+            if applied:
+                print(f"applied {', '.join(applied)} in {time.perf_counter() - started:.1f} s")
             conn = await asyncpg.connect(url)
             if keep and await conn.fetchval("SELECT count(*) FROM honorees") == rows:
-                # A migration may have rebuilt roll_words: index-only scans need its visibility map.
-                await conn.execute("VACUUM (ANALYZE) roll_words")
                 world = await world_of(conn)
             else:
                 world = await load(conn, rows)
-            words = await conn.fetchval("SELECT count(*) FROM roll_words")
-            sizes = await conn.fetchrow(
-                """SELECT pg_size_pretty(pg_total_relation_size('honorees')) AS honorees,
-                          pg_size_pretty(pg_total_relation_size('roll_words')) AS words"""
-            )
-            print(f"honorees {sizes['honorees']}; roll_words {words} rows, {sizes['words']}")
+            await print_sizes(conn)
             await conn.close()
             pool = await db.create_pool(url, 2, 4)
             if "--sql" not in sys.argv:
@@ -493,7 +507,7 @@ async def candidates(url: str) -> None:
     ):
         started = time.perf_counter()
         await conn.execute(
-            "ALTER TABLE honorees ADD COLUMN tokens text[] GENERATED ALWAYS AS (roll_words_of(fold(coalesce(name, '') || ' ' || coalesce(unit_name, '')))) STORED"
+            "ALTER TABLE honorees ADD COLUMN tokens text[] GENERATED ALWAYS AS (string_to_array(fold(coalesce(name, '') || ' ' || coalesce(unit_name, '')), ' ')) STORED"
         )
         await conn.execute("CREATE INDEX honorees_tokens ON honorees USING gin (tokens) WHERE status = 'granted'")
         await conn.execute("VACUUM ANALYZE honorees")
@@ -508,24 +522,19 @@ async def candidates(url: str) -> None:
         print(f"built the covering walk index in {time.perf_counter() - started:.1f} s")
     sizes = await conn.fetchrow(
         """SELECT pg_relation_size('honorees') AS heap, pg_total_relation_size('honorees') AS total,
-                  pg_relation_size('honorees_search') AS trgm, pg_relation_size('honorees_tokens') AS tokens,
-                  pg_relation_size('honorees_walk') AS walk,
-                  pg_total_relation_size('roll_words') + pg_total_relation_size('roll_tokens') AS words"""
+                  pg_relation_size('honorees_search_collective') + pg_relation_size('honorees_search_individual')
+                      AS trgm,
+                  pg_relation_size('honorees_tokens') AS tokens, pg_relation_size('honorees_walk') AS walk"""
     )
     mb = lambda n: f"{n / 2**20:.0f} MB"  # noqa: E731
     print(
-        f"honorees heap {mb(sizes['heap'])} (with its indexes {mb(sizes['total'])}); word table {mb(sizes['words'])}; "
-        f"trigram GIN on search {mb(sizes['trgm'])}; GIN on tokens {mb(sizes['tokens'])}; "
+        f"honorees heap {mb(sizes['heap'])} (with its indexes {mb(sizes['total'])}); "
+        f"trigram GINs on search {mb(sizes['trgm'])}; GIN on tokens {mb(sizes['tokens'])}; "
         f"covering walk index {mb(sizes['walk'])}"
     )
     await conn.close()
     pool = await db.create_pool(url, 2, 4)
     page = f"SELECT {ROLL_COLUMNS} FROM m h LEFT JOIN ceremonies c ON c.id = h.ceremony_id {ORDER} LIMIT"
-
-    def trgm_sort(words: tuple[str, ...], limit: int) -> tuple[str, list]:
-        args: list = []
-        cond = where(RollFilter(words=words), args, None)
-        return f"WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE {cond}) {page} {limit}", args
 
     def walk(words: tuple[str, ...], limit: int) -> tuple[str, list]:
         args: list = []
@@ -537,7 +546,9 @@ async def candidates(url: str) -> None:
         )
 
     # The dictionary of the roll's words, held in the process (as an embedded index would).
-    vocabulary = [r[0] for r in await pool.fetch("SELECT token FROM roll_tokens")]
+    vocabulary = [
+        r[0] for r in await pool.fetch("SELECT DISTINCT t FROM honorees, unnest(tokens) t WHERE status = 'granted'")
+    ]
 
     def tokens_sort(words: tuple[str, ...], limit: int) -> tuple[str, list]:
         from services.events.domain import word_matches
@@ -551,37 +562,20 @@ async def candidates(url: str) -> None:
 
     def walk_covering(words: tuple[str, ...], limit: int) -> tuple[str, list]:
         args: list = []
-        cond = where(RollFilter(words=words), args, None, alias="w")
+        cond = where(RollFilter(words=words), args, None)
         return (
-            f"""WITH m AS MATERIALIZED (SELECT w.award_id FROM honorees w WHERE w.status = 'granted' AND {cond}
-                                        ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT {limit})
+            f"""WITH m AS MATERIALIZED (SELECT h.award_id FROM honorees h WHERE {cond}
+                                        ORDER BY h.sort_group, h.sort_key, h.award_id LIMIT {limit})
                 SELECT {ROLL_COLUMNS} FROM m JOIN honorees h ON h.award_id = m.award_id
                 LEFT JOIN ceremonies c ON c.id = h.ceremony_id {ORDER}""",
             args,
         )
 
-    def planner(words: tuple[str, ...], limit: int) -> tuple[str, list]:
-        args: list = []
-        cond = where(RollFilter(words=words), args, None)
-        return (
-            f"SELECT {ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id "
-            f"WHERE {cond} {ORDER} LIMIT {limit}",
-            args,
-        )
+    def through(plan: str) -> Way:
+        async def run(words: tuple[str, ...], limit: int) -> None:
+            await queries.list_honorees(pool, RollFilter(words=words), None, limit, plan=plan)
 
-    async def today(words: tuple[str, ...], limit: int) -> None:
-        await queries.list_honorees(pool, RollFilter(words=words), None, limit)
-
-    async def today_uncached(words: tuple[str, ...], limit: int) -> None:
-        from services.events.roll import search
-
-        search._lookups.at = None  # as before the lookups were cached
-        await queries.list_honorees(pool, RollFilter(words=words), None, limit)
-
-    async def lookup(words: tuple[str, ...], limit: int) -> None:
-        from services.events.roll.search import _words
-
-        await _words(pool, words)
+        return run
 
     # An embedded index: the roll's words' honourees, as positions in the roll's
     # order, held in the process (each query word's positions kept once asked).
@@ -635,14 +629,11 @@ async def candidates(url: str) -> None:
 
     ways: dict[str, Way] = {
         "embedded index + one fetch": embedded,
-        "word table, lookups not cached": today_uncached,
-        "word table (lookups cached)": today,
-        "word table: its word lookup alone": lookup,
-        "trigram GIN, sorted": one_statement(trgm_sort),
+        "search.py: walk, then sort": through("sql"),
+        "search.py: trigram GINs, sorted": through("sort"),
         "tokens GIN, sorted": one_statement(tokens_sort),
         "walk in order": one_statement(walk),
         "walk, index-only": one_statement(walk_covering),
-        "trigram GIN, PG's choice": one_statement(planner),
     }
     for label, make in ways.items():
         rng = random.Random(5)

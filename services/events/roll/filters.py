@@ -1,5 +1,5 @@
 """The roll's filters and keyset as SQL: what the plain listing (queries.py)
-and the q= search planner (search.py) both put in their WHERE clauses.
+and the q= search in PostgreSQL (search.py) both put in their WHERE clauses.
 
 Every listing is keyset-ordered by (sort_group, sort_key, award_id), the
 Vietnamese reading order (collation.py), which each ordered index of the roll
@@ -77,22 +77,25 @@ def where(
     subtree: Subtree | None,
     words: tuple[str, ...] | None = None,
     *,
-    alias: str = "h",
     search: str | None = None,
+    public: bool = True,
 ) -> str:
-    """The roll's conditions on `alias`: the filters and `words` (by default every word of the query).
+    """The roll's conditions on `honorees h`: the filters and `words` (by default every word of the query).
 
-    On `w` (roll_words, which holds granted honourees only) they read its copies
-    of the honouree's attributes; `search` replaces the expression searched.
+    `search` replaces the expression searched (`h.search`). A word of 3+ letters
+    is a LIKE '%word%', a shorter one a LIKE of a word's start: the trigram
+    indexes on `search` (migration 009) answer both. `public=False` leaves out
+    the public roll's own condition (for an expression read from an index that
+    holds the public roll only).
     """
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    a = alias
+    a = "h"
     text = search or f"{a}.search"
-    conds = ["h.status = 'granted'"] if a == "h" else ["true"]  # the public roll: domain.is_public
+    conds = ["h.status = 'granted'"] if public else ["true"]  # the public roll: domain.is_public
     if f.campaign_id is not None:
         conds.append(f"{a}.campaign_id = {arg(f.campaign_id)}")
     if f.year is not None:
@@ -121,14 +124,6 @@ def after(args: list[Any], key: RollKey | None, alias: str = "h") -> str:
     args.extend(key)
     n = len(args)
     return f" AND ({alias}.sort_group, {alias}.sort_key, {alias}.award_id) > (${n - 2}::smallint, ${n - 1}, ${n}::uuid)"
-
-
-def kind_range(args: list[Any], f: RollFilter) -> str:
-    """The kind filter as part of the word index's range (sort_group is its second column)."""
-    if f.kind is None:
-        return ""
-    args.append(sort_group(f.kind))
-    return f" AND w.sort_group = ${len(args)}::smallint"
 
 
 ROLL_COLUMNS = """h.award_id, h.kind, h.name, h.unit_id, h.unit_name, h.campaign_id, h.campaign_name, h.year,

@@ -89,7 +89,7 @@ def order_key(group: int, key: str, award_id: uuid.UUID) -> bytes:
 
 
 def _tokens(search: str | None) -> set[str]:
-    """The words of a folded `search` text, as roll_words_of splits them."""
+    """The words of a folded `search` text (split on spaces, as the SQL search's LIKE patterns see them)."""
     return {t for t in (search or "").split(" ") if t}
 
 
@@ -696,7 +696,7 @@ class Roll:
             )
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # searches stay on PostgreSQL's word index
+        except Exception as exc:  # searches stay on PostgreSQL's trigram indexes (search.py)
             log.warning("roll index not built", extra={"error": repr(exc)})
 
     async def stop(self) -> None:
@@ -832,7 +832,7 @@ ROLL_INDEX = Roll()
 
 
 async def start_roll_index(service: ServiceState) -> None:
-    """Build the process's index in the background (searches read PostgreSQL's word index meanwhile)."""
+    """Build the process's index in the background (searches read PostgreSQL's trigram indexes meanwhile)."""
     roll = service.find(ROLL)
     if roll is not None:
         ROLL_INDEX.known_version = roll.live_version

@@ -30,9 +30,10 @@ async def list_honorees(
     """A page of the roll in Vietnamese reading order, after `key`; each row with its keyset key.
 
     A search or a filtered listing is read from the process's embedded index
-    (index.py) once it is built; `plan` forces one way of reading a q= search
-    (tests compare them: "index" is the embedded index, the others
-    PostgreSQL's word index); by default the cheapest is chosen.
+    (index.py) once it is built, else from PostgreSQL (search.py, through its
+    trigram indexes); `plan` forces one way of reading a q= search (tests
+    compare them: "index" is the embedded index, the others search.PLANS'
+    ways through PostgreSQL).
     """
     units = await subtree(conn, f.unit_id)
     if plan == "index":

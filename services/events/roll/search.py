@@ -1,294 +1,243 @@
-"""The q= search planner: how a search of the roll is read, whichever way is cheapest.
+"""The q= search in PostgreSQL: what answers while the process's embedded index
+(index.py) is not built yet, or if its build failed.
 
-Every plan returns the same rows in the roll's order; the choice only changes
-the time (tests/events/test_search.py compares them, tests/events/bench_roll.py
-times them at a million honourees).
+It reads the trigram indexes on `honorees.search` (migration
+009_roll_trigram.sql), one per sort_group: the roll's order is collectives,
+then individuals, and each group is read in turn, the second only when the
+first leaves the page short (a person's name matches no collective: the
+collectives' index answers that at once). In a group, a search is read one
+of two ways, or both:
+
+  sort   the trigram index's candidates (with the filters' indexes), every
+         match's key sorted: cheap when the words match few rows, wherever
+         they are (a full name, a rare word, a word no one has);
+  walk   the group (or a filter's ordered index) in the roll's order, each
+         row checked against the words, until the page is full: cheap when
+         the words match many of the rows it reads (a family or middle name,
+         a letter), whatever their number in all.
+
+By default ("sql"), the planner's estimates of the group's matches and of
+the rows its filters leave choose: the sort when it reads fewer rows than a
+walk would to fill the page (were the matches spread evenly); else a walk of
+at most WALK rows, and when those hold too few matches (many matches, but
+all in one stretch of the roll, as a given name's: the roll is ordered by
+given name, then family name), the sort of the rest of the group after them.
+docs/architecture.md ("The SQL search") has the figures at a million
+honourees.
+
+A page is read at one snapshot (a read-only REPEATABLE READ transaction),
+planned for its own values (`plan_cache_mode`: a generic plan knows no
+pattern) and without sequential scans (a sort's planner, misled by an
+estimate, would otherwise read the whole table).
+
+Every way returns the same rows, in the roll's order (tests/events/test_search.py
+compares them with the rule and with the embedded index).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 
 from shared.db import Queryable
 
-from .filters import (
-    ORDER,
-    ROLL_COLUMNS,
-    RollFilter,
-    RollKey,
-    Subtree,
-    kind_range,
-    token_pattern,
-    where,
-)
-from .filters import after as keyset
-from .projection import roll_version
+from .collation import sort_group
+from .filters import ORDER, ROLL_COLUMNS, RollFilter, RollKey, Subtree, where
 
-# ------------------------------------------------------------ q= searches
-# A q= word is looked up in the dictionary of the roll's words (roll_tokens:
-# the words it is part of, or starts, when it is short); each of those words'
-# honourees is a range of roll_words in the roll's order, and each of its
-# entries carries the honouree's filterable attributes and folded text, so a
-# range is filtered and checked without reading `honorees`. A search is then
-# read one of five ways, whichever is cheapest by the counts below:
-#
-#   rare     a word with fewer than RARE honourees: all its entries that pass
-#            the query, then sorted;
-#   streams  the first `limit` entries of each of the rarest word's ranges, in
-#            order, that pass the rest of the query; the union sorted;
-#   walk     the roll, or a filter's ordered index, in order, each row checked
-#            (when the words match most of what the filters leave);
-#   filter   filters that leave few rows: all of those, then sorted;
-#   sort     the trigram index and the filters' indexes together, every match sorted.
-#
-# Only the page's own rows are read from `honorees` by rare and streams.
-# Every plan returns the same rows; the choice only changes the time.
-RARE = 5000
-FEW_FILTERED = 10_000
-# "index": the process's embedded index (index.py; queries.list_honorees reads it, and by default once built).
-PLANS = ("rare", "filter", "streams", "walk", "sort", "index")
-_STATS_SECONDS = 60.0
-
-
-@dataclass(slots=True)
-class _WordStats:
-    """roll_words' word frequencies as ANALYZE last saw them (cached per process)."""
-
-    read_at: float = -1e9
-    freqs: dict[str, float] | None = None
-    floor: float = 0.0  # the frequency of a word too rare to be among the common ones
-    words: float = 0.0  # rows of roll_words
-    honorees: float = 0.0
-
-
-_word_stats = _WordStats()
-
-
-async def _stats(conn: Queryable) -> _WordStats:
-    now = time.monotonic()
-    if now - _word_stats.read_at < _STATS_SECONDS:
-        return _word_stats
-    row = await conn.fetchrow(
-        """SELECT (SELECT reltuples FROM pg_class WHERE oid = 'roll_words'::regclass) AS words,
-                  (SELECT reltuples FROM pg_class WHERE oid = 'honorees'::regclass) AS honorees,
-                  s.most_common_vals::text::text[] AS vals, s.most_common_freqs AS freqs
-           FROM (SELECT 1) one LEFT JOIN pg_stats s
-                ON s.schemaname = current_schema() AND s.tablename = 'roll_words' AND s.attname = 'word'"""
-    )
-    _word_stats.read_at = now
-    _word_stats.words = max(float(row["words"]), 0.0)
-    _word_stats.honorees = max(float(row["honorees"]), 0.0)
-    if row["vals"]:
-        _word_stats.freqs = dict(zip(row["vals"], row["freqs"], strict=True))
-        _word_stats.floor = min(row["freqs"]) / 2
-    else:
-        _word_stats.freqs = None
-    return _word_stats
-
-
-@dataclass(frozen=True, slots=True)
-class _Word:
-    word: str
-    tokens: list[str]  # the roll's words it matches
-    rows: float  # its honourees: exact below RARE, else estimated
-
-
-@dataclass(slots=True)
-class _Lookups:
-    """What each q= word was found to match (its roll words, and its honourees counted up to RARE),
-    at one version of the roll: cached per process, so that a word asked again before the
-    roll changes costs no dictionary lookup and no count."""
-
-    at: tuple[str, int] | None = None
-    words: dict[str, tuple[list[str], int]] = field(default_factory=dict)
-
-
-_lookups = _Lookups()
-_LOOKUPS_MAX = 4096
-
-
-async def _words(conn: Queryable, words: tuple[str, ...]) -> list[_Word]:
-    # The roll's words only grow, and every change bumps the version: a lookup
-    # made at this version, or later, names every word that a read at this
-    # version can find (as a lookup made just before the search would).
-    at = await roll_version(conn)
-    if _lookups.at != at or len(_lookups.words) >= _LOOKUPS_MAX:
-        _lookups.at = at
-        _lookups.words = {}
-    # This version's: a lookup still running when the version moves on lands in a dropped dict.
-    cache = _lookups.words
-    missing = [w for w in words if w not in cache]
-    if missing:
-        rows = await conn.fetch(
-            """SELECT x.tokens,
-                      (SELECT count(*) FROM (SELECT 1 FROM roll_words w WHERE w.word = ANY(x.tokens) LIMIT $2) s) AS n
-               FROM unnest($1::text[]) WITH ORDINALITY AS p (pattern, i)
-               CROSS JOIN LATERAL (SELECT coalesce(array_agg(t.token ORDER BY t.token), '{}') AS tokens
-                                   FROM roll_tokens t WHERE t.token LIKE p.pattern) x
-               ORDER BY p.i""",
-            [token_pattern(w) for w in missing],
-            RARE,
-        )
-        for word, r in zip(missing, rows, strict=True):
-            cache[word] = (list(r["tokens"]), int(r["n"]))
-    looked = [cache[w] for w in words]
-    stats = await _stats(conn) if any(n >= RARE for _, n in looked) else None
-    found = []
-    for word, (tokens, counted) in zip(words, looked, strict=True):
-        n = float(counted)
-        if stats is not None and n >= RARE and stats.freqs is not None:
-            n = max(n, stats.words * sum(stats.freqs.get(t, stats.floor) for t in tokens))
-        found.append(_Word(word, tokens, n))
-    return found
+# "sql": chosen by the estimate (the default); "short-walk-then-sort": a walk of 3 rows at most, then the
+# sort (so that a small roll's tests take that way too); "walk" and "sort" alone; "index": the process's
+# embedded index (index.py: queries.list_honorees reads it, by default once it is built).
+PLANS = ("sql", "short-walk-then-sort", "walk", "sort", "index")
+# A group the estimates say a sort answers cheaper than a walk (`_sorted`) is sorted whole; another is
+# walked, WALK rows at most (5-10 ms, index-only, at a million honourees), and the rest of it sorted when
+# the walk found too few matches.
+WALK = 20000
+GROUPS = (0, 1)  # collation.sort_group: collectives, individuals
+_SETTINGS = "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off"
+# A walk reads an ordered index; a sort's candidates come from bitmaps (the trigram index, the filters'):
+# the roll's order index holds `search` too, and a misled planner would otherwise filter all of it.
+_SCANS = {
+    "walk": "SET LOCAL enable_indexscan = on; SET LOCAL enable_indexonlyscan = on",
+    "sort": "SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off",
+}
 
 
 async def search(
-    conn: Queryable,
+    pool: Queryable,
     f: RollFilter,
     subtree: Subtree | None,
     after: RollKey | None,
     limit: int,
-    plan: str | None,
+    plan: str | None = None,
 ) -> list[asyncpg.Record]:
-    """A page of the rows of ROLL_COLUMNS that match every word of `f` and its filters.
+    """A page of the rows of ROLL_COLUMNS that match every word of `f` and its filters, after `after`.
 
-    `plan` forces one way of reading it (tests compare them); by default the cheapest is chosen.
+    Read at one snapshot (a read-only REPEATABLE READ transaction), so that the
+    statements of a page agree with each other.
     """
-    words = await _words(conn, f.words)
-    if any(w.rows == 0 for w in words):
-        return []  # a word that is nowhere on the roll
-    driver = min(words, key=lambda w: (w.rows, len(w.tokens)))
-    others = tuple(w.word for w in words if w is not driver)
-    if plan is None:
-        plan = await _choose(conn, f, subtree, words, driver, limit)
-    args: list[Any] = []
-    # The page's keys found in roll_words alone (an index-only scan: its key
-    # INCLUDEs the filters' columns and the folded text), then its rows read.
-    page = f"""SELECT {ROLL_COLUMNS} FROM m JOIN honorees h ON h.award_id = m.award_id
-               LEFT JOIN ceremonies c ON c.id = h.ceremony_id {ORDER}"""
-    if plan in ("rare", "streams"):
-        # The driver's words' ranges of roll_words, read with the rest of the query.
-        args.append(driver.tokens)
-        cursor = keyset(args, after, "w") + kind_range(args, f)
-        cond = where(f, args, subtree, others, alias="w")
-        args.append(limit)
-        if plan == "rare":
-            sql = f"""WITH m AS MATERIALIZED (
-                          SELECT DISTINCT w.sort_group, w.sort_key, w.award_id FROM roll_words w
-                          WHERE w.word = ANY($1::text[]){cursor} AND {cond}
-                          ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT ${len(args)})
-                      {page}"""
-        else:
-            # For each of the driver's words, its first `limit` honourees in the
-            # roll's order that pass the rest of the query: the page is among them.
-            sql = f"""WITH m AS MATERIALIZED (
-                          SELECT DISTINCT w.sort_group, w.sort_key, w.award_id
-                          FROM unnest($1::text[]) AS t (word)
-                          CROSS JOIN LATERAL (
-                              SELECT w.sort_group, w.sort_key, w.award_id FROM roll_words w
-                              WHERE w.word = t.word{cursor} AND {cond}
-                              ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT ${len(args)}) w
-                          ORDER BY w.sort_group, w.sort_key, w.award_id LIMIT ${len(args)})
-                      {page}"""
-    elif plan == "walk":
-        # The roll (or a filter's ordered index) walked in order, each row
-        # checked: the text is searched as an expression, which keeps the
-        # planner off the trigram index and on the ordered one.
-        cond = where(f, args, subtree, search="(h.search || '')") + keyset(args, after)
-        args.append(limit)
-        sql = f"""SELECT {ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
-                  WHERE {cond} {ORDER} LIMIT ${len(args)}"""
-    elif plan == "filter":
-        cond = where(RollFilter(**f.fields()), args, subtree) + keyset(args, after)
-        match = where(RollFilter(words=f.words), args, None)
-        args.append(limit)
-        sql = f"""WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE {cond})
-                  SELECT {ROLL_COLUMNS} FROM m h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
-                  WHERE {match} {ORDER} LIMIT ${len(args)}"""
-    elif plan == "sort":
-        cond = where(f, args, subtree) + keyset(args, after)
-        args.append(limit)
-        sql = f"""WITH m AS MATERIALIZED (SELECT h.* FROM honorees h WHERE {cond})
-                  SELECT {ROLL_COLUMNS} FROM m h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
-                  {ORDER} LIMIT ${len(args)}"""
-    else:
+    plan = plan or "sql"
+    if plan not in PLANS or plan == "index":
         raise ValueError(f"no plan {plan!r}")
-    return await conn.fetch(sql, *args)
+    groups = [sort_group(f.kind)] if f.kind is not None else list(GROUPS)
+    async with _connection(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute(_SETTINGS)
+        scans = _Scans(conn)
+        keys: list[tuple[int, str, Any]] = []
+        for group in groups:
+            if after is not None and group < after[0]:
+                continue
+            cursor = after[1:] if after is not None and group == after[0] else None
+            need = limit - len(keys)
+            if plan == "walk":
+                found, _ = await _walk(scans, f, subtree, group, cursor, need, None)
+            elif plan == "sort" or (plan == "sql" and _sorted(*await _estimate(scans, f, subtree, group), need)):
+                found = await _sort(scans, f, subtree, group, cursor, need)
+            else:
+                found, end = await _walk(scans, f, subtree, group, cursor, need, WALK if plan == "sql" else 3)
+                if end is not None:
+                    found += await _sort(scans, f, subtree, group, end, need - len(found))
+            keys += [(group, *k) for k in found]
+            if len(keys) >= limit:
+                break
+        if not keys:
+            return []
+        return await conn.fetch(
+            f"""SELECT {ROLL_COLUMNS} FROM honorees h LEFT JOIN ceremonies c ON c.id = h.ceremony_id
+                WHERE h.award_id = ANY($1::uuid[]) {ORDER}""",
+            [award_id for *_, award_id in keys],
+        )
 
 
-# Reading an index entry of roll_words in order costs about this share of
-# reading a scattered row of `honorees`.
-_INDEX_TUPLE = 0.03
+def _sorted(matches: float, rows: float, need: int) -> bool:
+    """Whether sorting every match costs less than walking to the page's last: a walk reads
+    need * rows / matches rows (were the matches spread evenly), a sort reads every match, and a row
+    read costs about what a match sorted does."""
+    return matches * matches <= need * rows
 
 
-async def _choose(
-    conn: Queryable,
+class _Scans:
+    """The page's connection, with the scans its planner may choose set for a walk or a sort."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.way = "walk"
+
+    async def fetch(self, way: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+        if way != self.way:
+            await self.conn.execute(_SCANS[way])
+            self.way = way
+        return await self.conn.fetch(sql, *args)
+
+
+@asynccontextmanager
+async def _connection(pool: Queryable) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the pool (or the one given) for the page's transaction."""
+    if isinstance(pool, asyncpg.Pool):
+        async with pool.acquire() as conn:
+            yield conn
+    else:
+        yield pool
+
+
+def _group_cond(
+    f: RollFilter, args: list[Any], subtree: Subtree | None, group: int, cursor: Any, *, ordered: bool
+) -> str:
+    """The filters in one group, after `cursor` (sort_key, award_id) in it.
+
+    For a walk (`ordered`), the cursor is where the roll's order index is entered: a row comparison
+    alone, bounded above by the group (with `sort_group = g` beside it, the index is entered at the
+    group's start). For a sort, the group is a literal equality, so that the planner takes the
+    group's trigram index, and the cursor compares an expression, which no index holds: the planner
+    estimates a row comparison's share of the roll at next to nothing, and would read most of the
+    roll's order index for it."""
+    g = int(group)
+    filters = where(RollFilter(**{**f.fields(), "kind": None}), args, subtree, ())  # the kind is the group
+    if cursor is None:
+        return f"h.sort_group = {g} AND {filters}"
+    args.extend(cursor)
+    key = f"({g}::smallint, ${len(args) - 1}, ${len(args)}::uuid)"
+    if ordered:
+        return f"(h.sort_group, h.sort_key, h.award_id) > {key} AND h.sort_group <= {g} AND {filters}"
+    return f"h.sort_group = {g} AND (h.sort_group + 0, h.sort_key, h.award_id) > {key} AND {filters}"
+
+
+_GROUP_ORDER = "ORDER BY h.sort_key, h.award_id"
+
+
+async def _estimate(scans: _Scans, f: RollFilter, subtree: Subtree | None, group: int) -> tuple[float, float]:
+    """The planner's estimates of the group's matches and of its rows that pass the filters, from the
+    statistics (rough, but they tell a full name from a family name), in the whole group: its estimate
+    of a cursor's share is no use (next to nothing)."""
+    args: list[Any] = []
+    cond = _group_cond(f, args, subtree, group, None, ordered=False)
+    filtered = list(args)
+    match = where(RollFilter(words=f.words), args, None)
+    return (
+        await _rows(scans.conn, f"SELECT 1 FROM honorees h WHERE {cond} AND {match}", args),
+        await _rows(scans.conn, f"SELECT 1 FROM honorees h WHERE {cond}", filtered),
+    )
+
+
+async def _rows(conn: asyncpg.Connection, sql: str, args: list[Any]) -> float:
+    """The rows the planner expects `sql` to return."""
+    plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+    if isinstance(plan, str):  # text, unless the pool decodes json (shared.db.create_pool does)
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+async def _walk(
+    scans: _Scans,
     f: RollFilter,
     subtree: Subtree | None,
-    words: list[_Word],
-    driver: _Word,
-    limit: int,
-) -> str:
-    if driver.rows < RARE:
-        return "rare"
-    stats = await _stats(conn)
-    total = max(stats.honorees, driver.rows)
-    filtered = total
-    costs: dict[str, float] = {}
-    if f.has_filters():
-        # Counted through the filters' indexes alone: a subtree's share is
-        # taken from its share of the units (counting it would read the rows).
-        args: list[Any] = []
-        cond = where(RollFilter(**{**f.fields(), "unit_id": None}), args, None)
-        args.append(FEW_FILTERED)
-        counted = float(
-            await conn.fetchval(
-                f"SELECT count(*) FROM (SELECT 1 FROM honorees h WHERE {cond} LIMIT ${len(args)}) s", *args
-            )
-        )
-        if counted >= FEW_FILTERED:
-            counted = max(counted, total * _filter_share(RollFilter(**{**f.fields(), "unit_id": None})))
-        filtered = counted * (subtree.share if subtree is not None else 1.0)
-        costs["filter"] = filtered  # every row the filters leave, read and checked
-    # The share of the driver's rows that pass the rest of the query (as if independent);
-    # the kind is part of the ranges read, not a filter on them.
-    share = min(filtered / total / (0.5 if f.kind is not None else 1.0), 1.0)
-    word_share = 1.0
-    for w in words:
-        word_share *= min(w.rows / total, 1.0)
-        if w is not driver:
-            share *= min(w.rows / total, 1.0)
-    share = max(share, 1e-9)
-    matches = driver.rows * share
-    # Index entries read by the streams: each word of the driver's until
-    # `limit` pass, or its range ends; then the page's rows.
-    per_token = [
-        stats.words * stats.freqs.get(t, stats.floor) if stats.freqs is not None else driver.rows / len(driver.tokens)
-        for t in driver.tokens
-    ]
-    costs["streams"] = sum(min(n, limit / share) for n in per_token) * _INDEX_TUPLE + limit
-    costs["rare"] = driver.rows * _INDEX_TUPLE * 1.5 + limit
-    # The walk reads rows in the order of the most selective ordered index of
-    # a filter (or of the roll), checking the others and the words on each.
-    ordered = f.campaign_id is not None or f.category_id is not None or f.year is not None
-    unchecked = (subtree.share if subtree is not None else 1.0) if ordered else filtered / total
-    costs["walk"] = min(filtered, limit / max(word_share * unchecked, 1e-9))
-    # The sort: every match, plus its bitmaps (a fixed cost and a share of the word's rows).
-    costs["sort"] = 3000 + 2 * matches + driver.rows / 20
-    return min(costs, key=lambda plan: costs[plan])
+    group: int,
+    cursor: Any,
+    need: int,
+    bound: int | None,
+) -> tuple[list[tuple[str, Any]], tuple[str, Any] | None]:
+    """The first `need` matches among the group's first `bound` rows after `cursor` (all of them when
+    None), in the roll's order; and the last row it read when it stopped at its bound short of `need`.
+
+    The walk stops at the `need`-th match: the rows are numbered in order, and the outer LIMIT stops
+    pulling them once it has its matches (or the bound's row, which marks where the walk ended).
+    """
+    args: list[Any] = []
+    cond = _group_cond(f, args, subtree, group, cursor, ordered=True)
+    # Of the columns the roll's order index holds (INCLUDE): the walk reads it alone.
+    match = where(RollFilter(words=f.words), args, None, public=False)
+    args.extend((bound, need))
+    b, n = f"${len(args) - 1}::int", f"${len(args)}"
+    rows = await scans.fetch(
+        "walk",
+        f"""SELECT sort_key, award_id, hit, n = {b} AS last FROM (
+                SELECT h.sort_key, h.award_id, {match} AS hit,
+                       row_number() OVER (ORDER BY h.sort_group, h.sort_key, h.award_id) AS n
+                FROM honorees h WHERE {cond}
+                ORDER BY h.sort_group, h.sort_key, h.award_id LIMIT {b}) w
+            WHERE hit OR n = {b} LIMIT {n}""",
+        *args,
+    )
+    found = [(r[0], r[1]) for r in rows if r[2]]
+    end = next(((r[0], r[1]) for r in rows if r[3]), None)
+    return found, end if len(found) < need else None
 
 
-def _filter_share(f: RollFilter) -> float:
-    """A rough share of the roll that broad filters leave (only for choosing a plan)."""
-    share = 1.0
-    if f.year is not None:
-        share *= 0.1
-    if f.kind is not None:
-        share *= 0.5
-    if f.unit_id is not None:
-        share *= 0.1
-    return share
+async def _sort(
+    scans: _Scans, f: RollFilter, subtree: Subtree | None, group: int, cursor: Any, need: int
+) -> list[tuple[str, Any]]:
+    """The first `need` matches of the group after `cursor`, of every match found through the indexes."""
+    args: list[Any] = []
+    cond = _group_cond(f, args, subtree, group, cursor, ordered=False)
+    match = where(RollFilter(words=f.words), args, None)
+    args.append(need)
+    rows = await scans.fetch(
+        "sort",
+        f"""WITH m AS MATERIALIZED (SELECT h.sort_key, h.award_id FROM honorees h WHERE {cond} AND {match})
+            SELECT sort_key, award_id FROM m h {_GROUP_ORDER} LIMIT ${len(args)}""",
+        *args,
+    )
+    return [(r[0], r[1]) for r in rows]
