@@ -119,8 +119,8 @@ def _plain_token(scope: HTTPScope) -> str | None:
     json = False
     for key, value in scope["headers"]:
         if key == b"authorization":
-            if value[: len(_BEARER)].lower() != _BEARER:
-                return None
+            if token is not None or value[: len(_BEARER)].lower() != _BEARER:
+                return None  # not a bearer token, or two of them: the framework's to judge
             token = value[len(_BEARER) :].decode("latin-1").strip()
         elif key == b"content-length":
             length = int(value) if value.isdigit() else -1
