@@ -30,6 +30,8 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.awards.nominations import repository
 from shared import events
@@ -115,6 +117,24 @@ def _wrk(url: str, token: str, category_id: str, unit_ids: list[str], clients: i
     out = subprocess.run(run, capture_output=True, text=True, check=True).stdout
     made, refused, micros = (int(x) for x in next(ln for ln in out.splitlines() if ln.startswith("RESULT")).split()[1:])
     return made, refused, micros / 1e6
+
+
+async def _server_time(url: str) -> tuple[float, float]:
+    """The seconds and the count of `POST /nominations` answered 201, as the worker that answers the scrape
+    counts them (a process's own: with one worker, the service's)."""
+    async with httpx.AsyncClient(base_url=url) as client:
+        text = (await client.get("/metrics")).text
+    seconds = count = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = sample.labels
+            if (labels.get("method"), labels.get("route"), labels.get("status")) != ("POST", "/nominations", "201"):
+                continue
+            if sample.name == "thidua_http_request_duration_seconds_sum":
+                seconds += sample.value
+            elif sample.name == "thidua_http_request_duration_seconds_count":
+                count += sample.value
+    return seconds, count
 
 
 def _pgbench_script(ctx: dict) -> str:
@@ -262,6 +282,7 @@ async def measure(stack: Stack, url: str, seconds: float, clients: int, workers:
     # Warm up (token cache, prepared statements), then measure.
     await _http(url, officer.token or "", k["id"], unit_ids[-200:], clients, 5)
     del unit_ids[-200:]
+    server_before = await _server_time(url)
     if shutil.which("wrk"):
         client = "wrk"
         done, failed, took = await asyncio.to_thread(
@@ -273,6 +294,7 @@ async def measure(stack: Stack, url: str, seconds: float, clients: int, workers:
         done, failed = await _http(url, officer.token or "", k["id"], unit_ids, clients, seconds)
         took = time.monotonic() - started_at
     http_rate = done / took
+    server_after = await _server_time(url)
 
     event = events.NominationSubmitted(
         id=uuid.uuid4(),
@@ -308,6 +330,12 @@ async def measure(stack: Stack, url: str, seconds: float, clients: int, workers:
         f"POST /nominations: {http_rate:.0f}/s ({done} created, {failed} refused) with {clients} clients "
         f"({client}), {workers} granian worker(s)"
     )
+    if workers == 1 and server_after[1] > server_before[1]:
+        server_ms = (server_after[0] - server_before[0]) / (server_after[1] - server_before[1]) * 1000
+        print(
+            f"  a request's mean time: {clients / http_rate * 1000:.1f} ms at the client, {server_ms:.1f} ms of it "
+            "in the awards worker (its /metrics)"
+        )
     print(f"pgbench, same SQL: {tps:.0f} tps with {clients} clients")
     print(f"pgbench, same work without a notify: {bare_tps:.0f} tps with {clients} clients")
     print(f"ratios: HTTP/same SQL {http_rate / tps:.0%}; HTTP/without notify {http_rate / bare_tps:.0%} (target 50%)")
