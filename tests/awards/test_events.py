@@ -26,8 +26,11 @@ async def jetstream(stack: Stack) -> AsyncIterator[nats.js.JetStreamContext]:
         await nc.drain()
 
 
-async def read_events(stack: Stack, subject: str, aggregate_ids: set[str]) -> list[tuple[events.Envelope, bytes]]:
-    """Every event on `subject` about `aggregate_ids`, in stream order, read back from JetStream."""
+async def read_events(
+    stack: Stack, subject: str, aggregate_ids: set[str], count: int = 0
+) -> list[tuple[events.Envelope, bytes]]:
+    """Every event on `subject` about `aggregate_ids`, in stream order, read back from JetStream once each of them
+    has one and there are at least `count` (the relay publishes a change's event a moment after its answer)."""
     found: list[tuple[events.Envelope, bytes]] = []
 
     async def all_there() -> bool:
@@ -41,7 +44,7 @@ async def read_events(stack: Stack, subject: str, aggregate_ids: set[str]) -> li
                 if env.aggregate_id in aggregate_ids:
                     found.append((env, msg.data))
             await sub.unsubscribe()
-        return {e.aggregate_id for e, _ in found} == aggregate_ids
+        return {e.aggregate_id for e, _ in found} == aggregate_ids and len(found) >= count
 
     await eventually(all_there, timeout=10, interval=0.1)
     return found
@@ -51,7 +54,7 @@ async def test_campaign_and_nomination_events_carry_full_state_and_versions(worl
     c = await campaign(world.committee, world.province["id"])
     k = await category(world.committee, c["id"], "individual", quota=3, form="Giấy khen")
     await world.committee.awards.post(f"/campaigns/{c['id']}/close")
-    got = await read_events(stack, "awards.campaign.>", {c["id"]})
+    got = await read_events(stack, "awards.campaign.>", {c["id"]}, count=3)
     assert [(e.type, e.version) for e, _ in got] == [
         ("awards.campaign.created", 1),
         ("awards.campaign.updated", 2),
@@ -65,7 +68,7 @@ async def test_campaign_and_nomination_events_carry_full_state_and_versions(worl
     await world.committee.awards.post(f"/campaigns/{c['id']}/open")
     n = await nominate(world.officer_a, k["id"], person_id=world.person_a["id"])
     await world.committee.awards.post(f"/nominations/{n['id']}/reject", json={"reason": "Chưa đạt"})
-    got = await read_events(stack, "awards.nomination.>", {n["id"]})
+    got = await read_events(stack, "awards.nomination.>", {n["id"]}, count=2)
     assert [(e.type, e.version) for e, _ in got] == [
         ("awards.nomination.submitted", 1),
         ("awards.nomination.rejected", 2),
@@ -164,7 +167,7 @@ async def test_revocation_event_follows_the_grant_and_a_replay_changes_nothing_d
     resp = await world.committee.awards.post(f"/awards/{revoked}/revoke", json={"reason": "Sai phạm"})
     assert resp.status_code == 200
     await eventually(lambda: _has(roll, {kept}))
-    trail = await read_events(stack, "awards.award.>", {revoked})
+    trail = await read_events(stack, "awards.award.>", {revoked}, count=2)
     assert [(e.type, e.version) for e, _ in trail] == [("awards.award.granted", 3), ("awards.award.revoked", 4)]
     revocation = trail[1][0].data
     assert isinstance(revocation, events.AwardRevoked) and revocation.reason == "Sai phạm"
