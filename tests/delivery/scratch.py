@@ -142,6 +142,16 @@ def unit_event(
     return events.envelope(data, producer="units", aggregate_id=unit_id, version=version)
 
 
+async def write_outbox(pool: asyncpg.Pool, written: list[events.Envelope], subject: str | None = None) -> None:
+    """`written` put straight into the scratch outbox in one transaction, with no wake: as a writer that died
+    before waking its relay leaves them. Each under its own type, or `subject`."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(
+            "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
+            [(env.id, subject or env.type, events.encode(env)) for env in written],
+        )
+
+
 def unit_id(env: events.Envelope) -> uuid.UUID:
     """The id of the unit a unit event (from `unit_event`) is about."""
     assert isinstance(env.data, events.UnitState)

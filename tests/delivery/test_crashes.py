@@ -15,7 +15,16 @@ from nats.aio.client import Client as NATS
 from shared import db, events, outbox
 from shared.consumer import Consumer
 from shared.outbox import Relay
-from tests.delivery.scratch import add_test_stream, counting_handler, crash, settled, subscription, unit_event, unit_id
+from tests.delivery.scratch import (
+    add_test_stream,
+    counting_handler,
+    crash,
+    settled,
+    subscription,
+    unit_event,
+    unit_id,
+    write_outbox,
+)
 from tests.support import Stack, eventually, in_copy
 
 
@@ -84,11 +93,7 @@ async def test_a_relay_killed_after_publishing_and_before_marking_sent(
     js = nc.jetstream()
     root = unit_event(name="Đảng ủy khối thử")
     written = [root, *(unit_event(parent_id=unit_id(root)) for _ in range(19))]
-    async with scratch_pool.acquire() as conn, conn.transaction():
-        for env in written:
-            await conn.execute(
-                "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)", env.id, env.type, events.encode(env)
-            )
+    await write_outbox(scratch_pool, written)
     before = (await js.stream_info("UNITS")).state.last_seq
 
     out = await crash("relay", "--db", scratch, "--nats", stack.nats_url, "--service", "units")
@@ -212,14 +217,7 @@ async def test_a_stream_without_atomic_batches_gets_every_row_one_by_one(nc: NAT
     stream, prefix = await add_test_stream(js)  # made without allow_atomic
     try:
         written = [unit_event() for _ in range(40)]
-        async with scratch_pool.acquire() as conn, conn.transaction():
-            for env in written:
-                await conn.execute(
-                    "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
-                    env.id,
-                    f"{prefix}.unit.created",
-                    events.encode(env),
-                )
+        await write_outbox(scratch_pool, written, f"{prefix}.unit.created")
         relay = Relay(scratch_pool, js, "units", poll_seconds=0.1, nc=nc)
         relay.start()
         try:

@@ -18,10 +18,10 @@ import asyncpg
 import httpx
 from nats.aio.client import Client as NATS
 
-from shared import events, outbox
+from shared import outbox
 from shared.outbox import Relay
 from tests.awards.helpers import campaign, category, nomination_body, unit_here
-from tests.delivery.scratch import ROOT, unit_event, unit_id
+from tests.delivery.scratch import ROOT, unit_event, unit_id, write_outbox
 from tests.support import Api, Stack, eventually
 
 IDLE = 3600.0
@@ -103,15 +103,7 @@ async def test_a_lost_wake_is_made_good_by_the_poll(nc: NATS, scratch_pool: asyn
     commit and the wake), and written while it runs (the writer died before waking it)."""
 
     async def write_unannounced() -> None:
-        written = [unit_event() for _ in range(3)]
-        async with scratch_pool.acquire() as conn, conn.transaction():
-            for env in written:
-                await conn.execute(
-                    "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
-                    env.id,
-                    env.type,
-                    events.encode(env),
-                )
+        await write_outbox(scratch_pool, [unit_event() for _ in range(3)])
 
     await write_unannounced()
     relay = Relay(scratch_pool, nc.jetstream(), "units", poll_seconds=0.2)
