@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from shared.batches import not_known_yet
+
 DEFAULT_URLS = {
     "units": "http://127.0.0.1:8101",
     "awards": "http://127.0.0.1:8102",
@@ -167,9 +169,7 @@ def propagating(exc: ApiError) -> bool:
     (unknown nominee) or 409 (its unit not known yet). A 403 is not retried:
     the copy applies a subtree's events in order, so it means "outside your unit".
     """
-    if exc.status == 404:
-        return True
-    return exc.status == 409 and "yet" in exc.detail
+    return not_known_yet(exc.status, {"detail": exc.detail})
 
 
 async def until_known(

@@ -55,6 +55,7 @@ from typing import Any, TextIO
 import asyncpg
 import httpx
 
+from shared.batches import not_known_yet
 from shared.settings import service_database_url
 from thidua import devstack, registry
 
@@ -582,9 +583,7 @@ class ChainBroken(Exception):
 
 def _propagating(outcome: Outcome) -> bool:
     """Refused as "not here yet" (what it names has not reached this service), as thidua/apiclient.py says."""
-    return outcome.result == "refused" and (
-        outcome.status == 404 or (outcome.status == 409 and "yet" in str(outcome.body))
-    )
+    return outcome.result == "refused" and not_known_yet(outcome.status, {"detail": str(outcome.body)})
 
 
 # --- faults and their recovery --------------------------------------------------------------------------------
