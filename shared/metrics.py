@@ -31,7 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from shared import fast_path, http_metrics
+from shared import coalesce, fast_path, http_metrics
 from shared.state import ServiceState, StateKey
 
 Source = Callable[[ServiceState], Awaitable[Iterable[Metric]]]
@@ -137,7 +137,13 @@ async def database_metrics(service: ServiceState) -> list[Metric]:
 
 
 # Every source a scrape reads, in order. Another part of the product adds its own here.
-SOURCES: list[Source] = [http_metrics.request_metrics, fast_path.outcome_metrics, consumer_metrics, database_metrics]
+SOURCES: list[Source] = [
+    http_metrics.request_metrics,
+    fast_path.outcome_metrics,
+    coalesce.written_metrics,
+    consumer_metrics,
+    database_metrics,
+]
 
 # The sources a service added for itself at start (after SOURCES in a scrape).
 SERVICE_SOURCES: StateKey[list[Source]] = StateKey("metrics_sources")

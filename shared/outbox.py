@@ -94,8 +94,8 @@ def waking_after(conn: object) -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def request_connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection for one request, given back when the block ends; the relay is woken of the events
-    written on it then, after their commit.
+    """A pooled connection for one request (or one batch of them), given back when the block ends; the relay is
+    woken of the events written on it then, after their commit.
 
     Giving it back can fail when the server went away after the work was done (PostgreSQL stopping sends every
     idle connection a FATAL): the pool has dropped that connection already, and the answer stands; it must not

@@ -17,6 +17,7 @@ from .decisions.controller import DecisionController
 from .documents.controller import DocumentController
 from .eligibility.controller import EligibilityController
 from .nominations import fast_path as nominations_fast_path
+from .nominations import service as nominations
 from .nominations.controller import NominationController
 from .notices.controller import NoticeController
 from .review.controller import ReviewController
@@ -49,5 +50,6 @@ SERVICE = ServiceSpec(
     publishes=events.AWARDS_STREAM,
     subscriptions=[consumes.UNITS, consumes.EVENTS],
     snapshot=snapshot.snapshot,
+    on_startup=[nominations.start_writing],
     before_framework={("POST", "/nominations"): nominations_fast_path.create_nomination},
 )

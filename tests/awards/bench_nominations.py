@@ -6,9 +6,11 @@ Starts its own stack (as the tests do), makes a tree of units and an open
 campaign, then measures
   1. HTTP: `--clients` keep-alive connections posting nominations (token check,
      validation, scope check, the two statements, outbox), each for a unit of
-     its own, for `--seconds`;
+     its own, for `--seconds`. The service writes the requests that arrive
+     together in one batch (nominations/service.py `write_nominations`);
   2. pgbench: the same two statements (the context read and the one-statement
-     insert with its audit and outbox rows), prepared, same client count.
+     insert with its audit and outbox rows) for one nomination a transaction,
+     prepared, same client count.
   3. pgbench: the same work with no notify at all (the reference the write path is held against);
   4. the wake-up latency: `--grants` decisions of one nomination each, from the
      201 of POST /decisions to the first GET /honorees (events service) that
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -138,35 +141,44 @@ async def _server_time(url: str) -> tuple[float, float]:
 
 
 def _pgbench_script(ctx: dict) -> str:
-    """The service's two statements with literal ids; each insert nominates a fresh nominee id."""
-    payload = ctx["payload"].hex()
-    context_sql = (
-        repository.NOMINATION_CONTEXT.replace("$1", f"'{ctx['category_id']}'::uuid")
-        .replace("$2", f"'{ctx['unit_id']}'::uuid")
-        .replace("$3", "NULL::uuid")
-        .replace("$4", f"'{ctx['scope']}'::uuid")
+    """The service's two statements for one nomination, with literal values; each nominates a fresh nominee id."""
+
+    def literal(sql: str, values: dict[int, str]) -> str:  # `$n::type[]` becomes a one-item array of the value
+        return " ".join(re.sub(r"\$(\d+)(?=::)", lambda m: f"ARRAY[{values[int(m[1])]}]", sql).split())
+
+    context_sql = literal(
+        repository.NOMINATION_CONTEXTS,
+        {
+            1: f"'{ctx['category_id']}'::uuid",
+            2: f"'{ctx['unit_id']}'::uuid",
+            3: "NULL::uuid",
+            4: f"'{ctx['scope']}'::uuid",
+        },
     )
-    insert_sql = (
-        repository.INSERT_NOMINATION.replace("$18", "NULL::text")  # the writer's request id
-        .replace("$17", "NULL::text")  # and trace context (none in pgbench)
-        .replace("$1,", "gen_random_uuid(),", 1)
-        .replace("$16", f"'\\x{payload}'::bytea")
-        .replace("$15", "'awards.nomination.submitted'")
-        .replace("$14", "gen_random_uuid()")
-        .replace("$13", "'officer'")
-        .replace("$12", f"'{ctx['scope']}'::uuid")
-        .replace("$11", "'bench-officer'")
-        .replace("$10", f"'{ctx['account_id']}'::uuid")
-        .replace("$9", "'Hoàn thành xuất sắc nhiệm vụ năm 2025'")
-        .replace("$8", f"'{ctx['unit_name']}'")
-        .replace("$7", f"'{ctx['unit_id']}'::uuid")
-        .replace("$6", f"'{ctx['unit_name']}'")
-        .replace("$5", "gen_random_uuid()")
-        .replace("$4", "'collective'")
-        .replace("$3", f"'{ctx['category_id']}'::uuid")
-        .replace("$2", f"'{ctx['campaign_id']}'::uuid")
+    insert_sql = literal(
+        repository.INSERT_NOMINATIONS,
+        {
+            1: "gen_random_uuid()",
+            2: f"'{ctx['campaign_id']}'::uuid",
+            3: f"'{ctx['category_id']}'::uuid",
+            4: "'collective'",
+            5: "gen_random_uuid()",
+            6: f"'{ctx['unit_name']}'",
+            7: f"'{ctx['unit_id']}'::uuid",
+            8: f"'{ctx['unit_name']}'",
+            9: "'Hoàn thành xuất sắc nhiệm vụ năm 2025'",
+            10: f"'{ctx['account_id']}'::uuid",
+            11: "'bench-officer'",
+            12: f"'{ctx['scope']}'::uuid",
+            13: "'officer'",
+            14: "gen_random_uuid()",
+            15: "'awards.nomination.submitted'",
+            16: f"'\\x{ctx['payload'].hex()}'::bytea",
+            17: "NULL::text",  # the writer's trace context
+            18: "NULL::text",  # and request id (none in pgbench)
+        },
     )
-    return " ".join(context_sql.split()) + ";\n" + " ".join(insert_sql.split()) + ";\n"
+    return context_sql + ";\n" + insert_sql + ";\n"
 
 
 def _without_notify(script: str) -> str:

@@ -14,12 +14,14 @@ from litestar.params import Body, Parameter
 from shared import batches
 from shared.auth import Principal, Role, roles
 from shared.pagination import Page, PageQuery
+from shared.state import ServiceState
 from shared.text import contains_pattern
 
 from ..domain.lifecycle import Action
 from ..domain.statuses import NominationStatus, NomineeKind
 from ..eligibility import service as eligibility
-from . import repository, service
+from . import repository
+from . import service as nominations  # not `service`: that is the name of the ServiceState dependency
 from .schemas import HistoryEntry, Nomination, NominationBatchResult, NominationCreate, NominationUpdate
 
 READERS = roles(Role.ADMIN, Role.COMMITTEE, Role.OFFICER)
@@ -34,7 +36,7 @@ class NominationController(Controller):
 
     @post("/", guards=[NOMINATORS], summary="Nominate a collective or an individual (officer, admin)")
     async def create_nomination(
-        self, data: NominationCreate, conn: asyncpg.Connection, principal: Principal
+        self, data: NominationCreate, service: ServiceState, principal: Principal
     ) -> Nomination:
         """A collective names `nominee_unit_id`, an individual `nominee_person_id`, matching the category's kind.
 
@@ -43,7 +45,7 @@ class NominationController(Controller):
         (submitted, returned, approved or granted) nomination in the category. A unit or
         person created a moment ago may not have reached this service yet (404).
         """
-        return await service.create_nomination(conn, principal, data)
+        return await nominations.create_nomination(service, principal, data)
 
     @post(
         "/batch",
@@ -72,7 +74,7 @@ class NominationController(Controller):
         `Idempotency-Key`, the whole answer is replayed.
         """
         items = batches.items_of(data, NominationCreate)
-        return NominationBatchResult(await service.create_nominations(conn, principal, items))
+        return NominationBatchResult(await nominations.create_nominations(conn, principal, items))
 
     @get("/", guards=[READERS], summary="List nominations (officer: its subtree; committee, admin: all)")
     async def list_nominations(
@@ -116,7 +118,7 @@ class NominationController(Controller):
     @get("/{nomination_id:uuid}", guards=[READERS], summary="One nomination, with its tally")
     async def get_nomination(self, nomination_id: uuid.UUID, pool: asyncpg.Pool, principal: Principal) -> Nomination:
         """Once granted, the nomination is the award: its id is the `award_id`."""
-        return await service.readable(pool, principal, nomination_id)
+        return await nominations.readable(pool, principal, nomination_id)
 
     @get(
         "/{nomination_id:uuid}/history",
@@ -126,7 +128,7 @@ class NominationController(Controller):
     async def nomination_history(
         self, nomination_id: uuid.UUID, pool: asyncpg.Pool, principal: Principal
     ) -> list[HistoryEntry]:
-        await service.readable(pool, principal, nomination_id)
+        await nominations.readable(pool, principal, nomination_id)
         return await repository.history(pool, nomination_id)
 
     @post(
@@ -139,7 +141,7 @@ class NominationController(Controller):
         self, nomination_id: uuid.UUID, conn: asyncpg.Connection, principal: Principal
     ) -> Nomination:
         """Only before the committee approved or rejected it (409 after)."""
-        return await service.transition(
+        return await nominations.transition(
             conn, principal, nomination_id, Action.WITHDRAW, scope_unit_id=principal.scope_unit_id
         )
 
@@ -152,7 +154,7 @@ class NominationController(Controller):
         self, nomination_id: uuid.UUID, data: NominationUpdate, conn: asyncpg.Connection, principal: Principal
     ) -> Nomination:
         """409 once the committee approved or rejected it, or it was withdrawn."""
-        return await service.edit(conn, principal, nomination_id, data)
+        return await nominations.edit(conn, principal, nomination_id, data)
 
     @post(
         "/{nomination_id:uuid}/resubmit",
@@ -164,6 +166,6 @@ class NominationController(Controller):
         self, nomination_id: uuid.UUID, conn: asyncpg.Connection, principal: Principal
     ) -> Nomination:
         """409 unless it is returned; it is then submitted again, and the committee votes on it."""
-        return await service.transition(
+        return await nominations.transition(
             conn, principal, nomination_id, Action.RESUBMIT, scope_unit_id=principal.scope_unit_id
         )

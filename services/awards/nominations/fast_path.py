@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import msgspec
 
-from shared import outbox
 from shared.fast_path import Answer, Plain
 
 from . import service
@@ -24,6 +23,5 @@ async def create_nomination(request: Plain) -> Answer | None:
     if principal.role not in NOMINATING:
         return None
     data = msgspec.json.decode(request.body, type=NominationCreate)
-    async with outbox.request_connection(request.service.pool) as conn:
-        nomination = await service.create_nomination(conn, principal, data)
+    nomination = await service.create_nomination(request.service, principal, data)
     return 201, msgspec.json.encode(nomination)

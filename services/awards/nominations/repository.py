@@ -47,7 +47,7 @@ async def get_nomination(db: Queryable, nomination_id: uuid.UUID) -> Nomination:
     return nomination(row)
 
 
-# The category, campaign, nominee and officer's scope of a new nomination, in one round trip.
+# The category, campaign, nominee and officer's scope of a new nomination: one item's.
 NOMINATION_CONTEXT = """SELECT c.id IS NOT NULL AS category_found, c.campaign_id, c.nominee_kind, k.status AS campaign_status,
           (nu.id IS NOT NULL OR p.id IS NOT NULL) AS nominee_found,
           COALESCE(nu.name, p.full_name) AS nominee_name, u.id AS unit_id, u.name AS unit_name,
@@ -63,111 +63,114 @@ NOMINATION_CONTEXT = """SELECT c.id IS NOT NULL AS category_found, c.campaign_id
    LEFT JOIN units u ON u.id = COALESCE(nu.id, p.unit_id)"""
 
 
-async def nomination_context(
-    db: Queryable,
-    category_id: uuid.UUID,
-    unit_id: uuid.UUID | None,
-    person_id: uuid.UUID | None,
-    scope_unit_id: uuid.UUID | None,
-) -> tuple[NominationContext, list[dict[str, Any]]]:
-    """The context, and the category's eligibility rules (empty for most: then nothing more is read)."""
-    row = dict(await db.fetchrow(NOMINATION_CONTEXT, category_id, unit_id, person_id, scope_unit_id))
-    category_rules = list(row.pop("category_rules"))
-    return NominationContext(**row), category_rules
-
-
 def _each_item(sql: str) -> str:
-    """`NOMINATION_CONTEXT` for many items: its $1-$3 become the columns of each item, $4 (the scope) stays."""
-    columns = {"1": "i.category_id", "2": "i.unit_id", "3": "i.person_id", "4": "$4"}
+    """`NOMINATION_CONTEXT` for many items: its $1-$4 become the columns of each item."""
+    columns = {"1": "i.category_id", "2": "i.unit_id", "3": "i.person_id", "4": "i.scope_unit_id"}
     found = set(re.findall(r"\$(\d+)", sql))
     assert found <= set(columns), f"NOMINATION_CONTEXT takes parameters {found}: update _each_item"
     lateral = re.sub(r"\$(\d+)", lambda m: columns[m[1]], sql)
-    return f"""SELECT x.* FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY
-                                  AS i(category_id, unit_id, person_id, n)
+    return f"""SELECT x.* FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) WITH ORDINALITY
+                                  AS i(category_id, unit_id, person_id, scope_unit_id, n)
                CROSS JOIN LATERAL ({lateral}) AS x
                ORDER BY i.n"""
 
 
-# The contexts of a batch's items, in one statement: the single query's, item by item.
+# The contexts of many items, in one statement: the single query's, item by item.
 NOMINATION_CONTEXTS = _each_item(NOMINATION_CONTEXT)
+
+# What a context asks of: (category, nominee unit, nominee person, the officer's scope unit).
+Asked = tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]
 
 
 async def nomination_contexts(
-    db: Queryable,
-    items: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]],
-    scope_unit_id: uuid.UUID | None,
+    db: Queryable, items: list[Asked]
 ) -> list[tuple[NominationContext, list[dict[str, Any]]]]:
-    """`nomination_context` of each (category, unit, person), in order, in one round trip."""
+    """Each item's context, and its category's eligibility rules (empty for most), in order, in one round trip."""
     if not items:
         return []
-    categories, units, people = (list(column) for column in zip(*items, strict=True))
     found = []
-    for row in await db.fetch(NOMINATION_CONTEXTS, categories, units, people, scope_unit_id):
+    for row in await db.fetch(NOMINATION_CONTEXTS, *(list(column) for column in zip(*items, strict=True))):
         d = dict(row)
         category_rules = list(d.pop("category_rules"))
         found.append((NominationContext(**d), category_rules))
     return found
 
 
-# One statement, so one round trip and its own transaction: the campaign is
-# read open under a share lock (a concurrent close waits for it, or it sees the
-# close), the partial unique index turns a second live nomination into
-# nothing inserted, and the audit row and the outbox row go in with it.
-# Lock order: the campaign, then the nomination. No NOTIFY in it (it would
-# take PostgreSQL's global notify lock at commit): the relay is woken after it.
-INSERT_NOMINATION = """
-WITH open_campaign AS (
-    SELECT id FROM campaigns WHERE id = $2 AND status = 'open' FOR SHARE
+# One statement for many new nominations, so one round trip and its own transaction (unless in one): the
+# campaigns are read open under a share lock (a concurrent close waits for it, or it sees the close), the
+# partial unique index turns a second live nomination into nothing inserted, and each row's audit row and
+# outbox row go in with it. The rows go in the order of their category and nominee, so two statements naming
+# the same nominees wait for each other in one order, never in a circle. Lock order: the campaigns, then the
+# nominations. No NOTIFY in it (it would take PostgreSQL's global notify lock at commit): the relay is woken
+# after it. One item's answer per item, in order: was its campaign open, and its row's created_at (None when
+# nothing was written: the campaign was closed, or the nominee already holds a live nomination there).
+INSERT_NOMINATIONS = """
+WITH item AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::uuid[],
+                         $8::text[], $9::text[], $10::uuid[], $11::text[], $12::uuid[], $13::text[],
+                         $14::uuid[], $15::text[], $16::bytea[], $17::text[], $18::text[]) WITH ORDINALITY
+        AS i(id, campaign_id, category_id, nominee_kind, nominee_id, nominee_name, unit_id, unit_name,
+             achievements, submitted_by, submitted_by_name, submitting_unit_id, actor_role,
+             event_id, subject, payload, traceparent, request_id, n)
+), open_campaign AS (
+    SELECT id FROM campaigns WHERE id IN (SELECT campaign_id FROM item) AND status = 'open' ORDER BY id FOR SHARE
 ), ins AS (
     INSERT INTO nominations (id, campaign_id, category_id, nominee_kind, nominee_id, nominee_name, unit_id, unit_name,
                              achievements, submitted_by, submitted_by_name, submitting_unit_id)
-    SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM open_campaign
+    SELECT i.id, i.campaign_id, i.category_id, i.nominee_kind, i.nominee_id, i.nominee_name, i.unit_id, i.unit_name,
+           i.achievements, i.submitted_by, i.submitted_by_name, i.submitting_unit_id
+    FROM item i JOIN open_campaign c ON c.id = i.campaign_id
+    ORDER BY i.category_id, i.nominee_id
     ON CONFLICT (category_id, nominee_id) WHERE status IN ('submitted', 'returned', 'approved', 'granted') DO NOTHING
     RETURNING *
 ), audit AS (
     INSERT INTO audit_log (entity, entity_id, action, actor_id, actor_name, actor_role, to_status, after)
-    SELECT 'nomination', ins.id, 'submit', $10, $11, $13, 'submitted', to_jsonb(ins) FROM ins
+    SELECT 'nomination', ins.id, 'submit', ins.submitted_by, ins.submitted_by_name, i.actor_role, 'submitted',
+           to_jsonb(ins)
+    FROM ins JOIN item i ON i.id = ins.id
 ), sent AS (
-    INSERT INTO outbox (id, subject, payload, traceparent, request_id) SELECT $14, $15, $16, $17, $18 FROM ins
+    INSERT INTO outbox (id, subject, payload, traceparent, request_id)
+    SELECT i.event_id, i.subject, i.payload, i.traceparent, i.request_id FROM ins JOIN item i ON i.id = ins.id
 )
-SELECT EXISTS (SELECT 1 FROM open_campaign) AS open, ins.created_at
-FROM (SELECT 1) AS one LEFT JOIN ins ON true"""
+SELECT c.id IS NOT NULL AS open, ins.created_at
+FROM item i LEFT JOIN open_campaign c ON c.id = i.campaign_id LEFT JOIN ins ON ins.id = i.id
+ORDER BY i.n"""
+
+# A new nomination to write: its draft, the role its submitter acts in (the audit row's), and its outbox row.
+NewRow = tuple[Nomination, str, outbox.Row]
 
 
-async def insert_nomination(
-    db: Queryable,
-    nomination: Nomination,
-    *,
-    actor_role: str,
-    outbox_row: outbox.Row,
-    producer: str,
-) -> tuple[bool, datetime | None]:
-    """Write a new nomination, with its audit row and its outbox row; then wake `producer`'s relay.
+async def insert_nominations(db: Queryable, rows: list[NewRow], *, producer: str) -> list[tuple[bool, datetime | None]]:
+    """Write new nominations, each with its audit row and its outbox row; then wake `producer`'s relay.
 
-    Returns whether the campaign was open, and the row's created_at: None when
-    nothing was written (the campaign was closed, or the nominee already holds
-    a live nomination in the category).
+    Per row, in order: whether its campaign was open, and its created_at (None when nothing was written).
     """
-    row = await db.fetchrow(
-        INSERT_NOMINATION,
-        nomination.id,
-        nomination.campaign_id,
-        nomination.category_id,
-        nomination.nominee_kind,
-        nomination.nominee_unit_id or nomination.nominee_person_id,
-        nomination.nominee_name,
-        nomination.unit_id,
-        nomination.unit_name,
-        nomination.achievements,
-        nomination.submitted_by,
-        nomination.submitted_by_name,
-        nomination.submitting_unit_id,
-        actor_role,
-        *outbox_row,
-    )
-    if row["created_at"] is not None:
+    if not rows:
+        return []
+    columns: list[list[Any]] = [[] for _ in range(18)]
+    for n, actor_role, outbox_row in rows:
+        values = (
+            n.id,
+            n.campaign_id,
+            n.category_id,
+            n.nominee_kind,
+            n.nominee_unit_id or n.nominee_person_id,
+            n.nominee_name,
+            n.unit_id,
+            n.unit_name,
+            n.achievements,
+            n.submitted_by,
+            n.submitted_by_name,
+            n.submitting_unit_id,
+            actor_role,
+            *outbox_row,
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    found = [(r["open"], r["created_at"]) for r in await db.fetch(INSERT_NOMINATIONS, *columns)]
+    if any(created_at is not None for _, created_at in found):
         await outbox.announce(db, producer)
-    return row["open"], row["created_at"]
+    return found
 
 
 async def list_nominations(

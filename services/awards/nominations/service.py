@@ -7,24 +7,30 @@ then the category, so that no two requests wait on each other in a circle.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import asyncpg
 import msgspec
 
-from shared import batches, events
+from shared import batches, events, outbox
 from shared.auth import Principal
+from shared.coalesce import Coalescer
 from shared.db import Queryable
 from shared.errors import DomainError
+from shared.state import ServiceState, StateKey
 from shared.text import paragraph
 
 from .. import publishes
 from ..council import service as council
 from ..domain import access, lifecycle, nominating
 from ..domain.lifecycle import Action
-from ..domain.nominating import NominationContext
+from ..domain.nominating import NewNomination
 from ..domain.statuses import NominationStatus
 from ..eligibility import service as eligibility
 from ..notices import service as notices
@@ -33,27 +39,113 @@ from . import repository
 from .schemas import Nomination, NominationCreate, NominationOutcome, NominationUpdate, Tally
 
 
-async def create_nomination(
-    db: Queryable,
-    actor: Principal,
-    data: NominationCreate,
-    *,
-    context: tuple[NominationContext, list[dict[str, Any]]] | None = None,
-) -> Nomination:
-    """Check the nomination against what the service knows, then write it, its audit row and its event at once.
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A new nomination asked for: by whom, what, and the context of the request that asks (its outbox row
+    keeps that request's trace context and id)."""
 
-    `context`: what `repository.nomination_context` would read, read already (a batch reads every item's at once).
+    actor: Principal
+    data: NominationCreate
+    origin: contextvars.Context
+
+
+# The nominations this process writes together (shared/coalesce.py): set at start (`start_writing`).
+WRITER: StateKey[Coalescer[Submission, Nomination]] = StateKey("nominations.writer")
+
+
+async def start_writing(service: ServiceState) -> None:
+    """The startup hook: this process's writer of new nominations, on its pool."""
+
+    async def write(submissions: Sequence[Submission]) -> Sequence[Nomination | Exception]:
+        async with outbox.request_connection(service.pool) as conn:
+            return await write_nominations(conn, submissions)
+
+    service.put(WRITER, Coalescer("nominations", write))
+
+
+async def create_nomination(service: ServiceState, actor: Principal, data: NominationCreate) -> Nomination:
+    """Check a new nomination against what the service knows, and write it, its audit row and its event at once:
+    with the others asked for at the same moment in this process, in one statement (`write_nominations`)."""
+    return await service.get(WRITER).submit(Submission(actor, data, contextvars.copy_context()))
+
+
+async def write_nominations(
+    conn: asyncpg.Connection, submissions: Sequence[Submission]
+) -> list[Nomination | DomainError]:
+    """Each submission judged by the rules of a new nomination and, if they let it through, written: its
+    nomination, or its refusal (400, 403, 404, 409), in order. A refusal of one refuses no other.
+
+    Every item's context is read in one statement, and the items of categories without eligibility rules (the
+    common case) are written in one statement, each with its audit row and outbox event. An item of a category
+    with rules is checked (409 naming the rules it fails) and written with what each passed rule relied on,
+    under a savepoint of its own. What is written commits together, or nothing does (the call raises): so a
+    call that raised may be made again, whole or item by item (shared/coalesce.py does).
     """
-    nominee = nominating.nominee(data.nominee_unit_id, data.nominee_person_id)
-    achievements = paragraph(data.achievements, "achievements")
+    outcomes: list[Nomination | DomainError | None] = [None] * len(submissions)
+    asked: list[tuple[int, Submission, nominating.Nominee, str]] = []
+    for i, s in enumerate(submissions):
+        try:
+            asked.append(
+                (
+                    i,
+                    s,
+                    nominating.nominee(s.data.nominee_unit_id, s.data.nominee_person_id),
+                    paragraph(s.data.achievements, "achievements"),
+                )
+            )
+        except DomainError as exc:
+            outcomes[i] = exc
     # An officer nominates, and submits, for its unit's subtree; the other roles for none in particular.
-    scope = actor.scope_unit_id
-    ctx, category_rules = context or await repository.nomination_context(
-        db, data.category_id, data.nominee_unit_id, data.nominee_person_id, scope
+    contexts = await repository.nomination_contexts(
+        conn,
+        [
+            (s.data.category_id, s.data.nominee_unit_id, s.data.nominee_person_id, s.actor.scope_unit_id)
+            for _, s, _, _ in asked
+        ],
     )
-    new = nominating.check(data.category_id, nominee, ctx)
-    # The row's times are the database's: the draft's are replaced by them once it is written.
-    now = datetime.now(UTC)
+    plain: list[tuple[int, NewNomination, repository.NewRow]] = []
+    ruled: list[tuple[int, NewNomination, repository.NewRow, list[dict[str, Any]]]] = []
+    for (i, s, nominee, achievements), (ctx, category_rules) in zip(asked, contexts, strict=True):
+        try:
+            new = nominating.check(s.data.category_id, nominee, ctx)
+        except DomainError as exc:
+            outcomes[i] = exc
+            continue
+        row = _new_row(s, new, achievements)
+        if category_rules:
+            ruled.append((i, new, row, category_rules))
+        else:
+            plain.append((i, new, row))
+    # All or nothing: the plain items' one statement alone, or a transaction around it and the others.
+    async with conn.transaction() if ruled else contextlib.nullcontext():
+        written = await repository.insert_nominations(conn, [row for _, _, row in plain], producer=publishes.PRODUCER)
+        for (i, new, row), (campaign_open, created_at) in zip(plain, written, strict=True):
+            try:  # what the insert found instead, if nothing was written: the campaign closed, or a live one won
+                nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
+            except DomainError as exc:
+                outcomes[i] = exc
+            else:
+                outcomes[i] = _created(row[0], created_at)
+        # Each under a savepoint, in the order of category and nominee, as the statement writes its rows.
+        for i, new, row, category_rules in sorted(ruled, key=lambda r: (r[1].category_id, r[1].nominee.id)):
+            try:
+                async with conn.transaction():
+                    checks = await eligibility.check_new(conn, new, category_rules)
+                    [(campaign_open, created_at)] = await repository.insert_nominations(
+                        conn, [row], producer=publishes.PRODUCER
+                    )
+                    nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
+                    await eligibility.record(conn, row[0].id, checks)
+            except DomainError as exc:
+                outcomes[i] = exc
+            else:
+                outcomes[i] = _created(row[0], created_at)
+    return cast(list[Nomination | DomainError], outcomes)
+
+
+def _new_row(s: Submission, new: NewNomination, achievements: str) -> repository.NewRow:
+    """The draft of a nomination the rules let through, and its outbox row (made in its request's context)."""
+    now = datetime.now(UTC)  # the row's times are the database's: the draft's are replaced once it is written
     draft = Nomination(
         id=uuid.uuid4(),
         campaign_id=new.campaign_id,
@@ -67,9 +159,9 @@ async def create_nomination(
         achievements=achievements,
         status=NominationStatus.SUBMITTED,
         version=1,
-        submitted_by=actor.account_id,
-        submitted_by_name=actor.username,
-        submitting_unit_id=scope,
+        submitted_by=s.actor.account_id,
+        submitted_by_name=s.actor.username,
+        submitting_unit_id=s.actor.scope_unit_id,
         decision_id=None,
         reason=None,
         tally=Tally(0, 0, 0),
@@ -79,23 +171,11 @@ async def create_nomination(
         revoked_at=None,
     )
     event = publishes.nomination_event(events.NominationSubmitted, draft)
-    outbox_row = publishes.outbox_row((event, draft.id, draft.version))
-    if not category_rules:  # the common path: one statement, one round trip
-        campaign_open, created_at = await repository.insert_nomination(
-            db, draft, actor_role=actor.role, outbox_row=outbox_row, producer=publishes.PRODUCER
-        )
-        nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
-        return msgspec.structs.replace(draft, created_at=created_at, updated_at=created_at)
-    # A category with eligibility rules: checked (409 naming the failed ones), then written with what each
-    # passed rule relied on, in one transaction (eligibility/service.py).
-    conn = cast(asyncpg.Connection, db)
-    async with conn.transaction():
-        checks = await eligibility.check_new(conn, new, category_rules)
-        campaign_open, created_at = await repository.insert_nomination(
-            conn, draft, actor_role=actor.role, outbox_row=outbox_row, producer=publishes.PRODUCER
-        )
-        nominating.check_written(new, campaign_open=campaign_open, written=created_at is not None)
-        await eligibility.record(conn, draft.id, checks)
+    return draft, s.actor.role, s.origin.run(publishes.outbox_row, (event, draft.id, draft.version))
+
+
+def _created(draft: Nomination, created_at: datetime | None) -> Nomination:
+    """The nomination as written: its times are the database's."""
     return msgspec.structs.replace(draft, created_at=created_at, updated_at=created_at)
 
 
@@ -198,37 +278,21 @@ async def edit(
 async def create_nominations(
     conn: asyncpg.Connection, actor: Principal, items: list[NominationCreate | batches.ProblemDocument]
 ) -> list[NominationOutcome]:
-    """Each item judged and written as `create_nomination` judges and writes it, in one transaction.
-
-    Every item's context is read in one statement. The items are written in the order of their category and
-    nominee, so two batches naming the same nominees wait for each other in one order, never in a circle;
-    each with its audit row and outbox event, as one alone. A refused item writes nothing and refuses no
-    other (a category with eligibility rules checks and writes its item under a savepoint). The created
-    ones commit together: if the transaction fails (an outage), nothing of the batch is written.
-    """
-    outcomes: dict[int, NominationOutcome] = {
+    """Each item judged and written as `create_nomination` judges and writes it (`write_nominations`), in one
+    transaction: a refused item writes nothing and refuses no other, and the created ones commit together; if
+    the transaction fails (an outage), nothing of the batch is written."""
+    origin = contextvars.copy_context()
+    wanted = [(i, d) for i, d in enumerate(items) if isinstance(d, NominationCreate)]
+    async with conn.transaction():
+        written = await write_nominations(conn, [Submission(actor, d, origin) for _, d in wanted])
+    outcomes = {
         i: NominationOutcome(index=i, status=d.status, problem=d)
         for i, d in enumerate(items)
         if isinstance(d, batches.ProblemDocument)
     }
-    wanted = [(i, d) for i, d in enumerate(items) if isinstance(d, NominationCreate)]
-    async with conn.transaction():
-        contexts = await repository.nomination_contexts(
-            conn, [(d.category_id, d.nominee_unit_id, d.nominee_person_id) for _, d in wanted], actor.scope_unit_id
-        )
-        order = sorted(
-            range(len(wanted)),
-            key=lambda k: (
-                str(wanted[k][1].category_id),
-                str(wanted[k][1].nominee_unit_id or wanted[k][1].nominee_person_id),
-            ),
-        )
-        for k in order:
-            i, data = wanted[k]
-            try:
-                created = await create_nomination(conn, actor, data, context=contexts[k])
-            except DomainError as exc:
-                outcomes[i] = NominationOutcome(index=i, status=exc.status, problem=batches.problem_of(exc))
-            else:
-                outcomes[i] = NominationOutcome(index=i, status=201, nomination=created)
+    for (i, _), outcome in zip(wanted, written, strict=True):
+        if isinstance(outcome, DomainError):
+            outcomes[i] = NominationOutcome(index=i, status=outcome.status, problem=batches.problem_of(outcome))
+        else:
+            outcomes[i] = NominationOutcome(index=i, status=201, nomination=outcome)
     return [outcomes[i] for i in range(len(items))]
