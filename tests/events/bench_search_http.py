@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -33,15 +35,16 @@ LUA = Path(__file__).with_name("random-names.lua")
 PEER = Path(__file__).with_name("peer")
 
 
-def wrk(url: str, seconds: int) -> str:
-    """wrk's figures for the random names asked of `url` (after a short warm-up)."""
-    run = ["wrk", "-t1", "-c32", "-s", str(LUA), url]
+def wrk(url: str, seconds: int, script: Path | None = LUA) -> str:
+    """wrk's figures for the random names asked of `url` (after a short warm-up); without a script, for `url`
+    itself, again and again."""
+    run = ["wrk", "-t1", "-c32", *(["-s", str(script)] if script else []), url]
     subprocess.run([*run[:1], "-d3s", *run[1:]], check=True, capture_output=True)
     text = subprocess.run([*run[:1], f"-d{seconds}s", "--latency", *run[1:]], check=True, capture_output=True)
     out = text.stdout.decode()
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)  # the latency distribution's lines
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return (
         f"{float(rate[1]) if rate else 0:8.0f} req/s, p50 {p50[1] if p50 else '?'}, p99 {p99[1] if p99 else '?'}, "
@@ -96,7 +99,10 @@ def peer(pg: devstack.LocalPostgres, rows: int, python: str, seconds: int, tmp: 
         proc.wait(20)
 
 
-def main(keep: str, seconds: int, peer_python: str | None) -> None:
+@contextlib.contextmanager
+def events_serving(keep: str) -> Iterator[tuple[devstack.LocalPostgres, devstack.ServiceProcess, int, str]]:
+    """The kept roll's PostgreSQL, a NATS server and one granian worker of the events service on it, ready:
+    the server, the service, the roll's honourees and a scratch folder."""
     pg = devstack.LocalPostgres(Path(keep) / "pg", preferred_port=None)
     pg.start()
     with tempfile.TemporaryDirectory(prefix="thidua-bench-nats-") as tmp:
@@ -115,21 +121,26 @@ def main(keep: str, seconds: int, peer_python: str | None) -> None:
             service.start()
             service.wait_ready()
             index_ready(service.url)
-            print(f"q= random names, {rows} honourees, wrk -t1 -c32 {seconds}s, one granian worker each")
-            print(f"  the events service: {wrk(service.url, seconds)}")
-            text = httpx.get(f"{service.url}/metrics", timeout=10).text
-            pages = dict(re.findall(r'^thidua_roll_index_pages_total\{[^}]*rows="(\w+)"\} (\S+)', text, re.M))
-            print(
-                f"  pages found by the index: {float(pages.get('memory', 0)):.0f} with every row in memory, "
-                f"{float(pages.get('query', 0)):.0f} with a query for their rows"
-            )
-            service.stop()
-            if peer_python is not None:
-                print(f"  the peer:           {peer(pg, rows, peer_python, seconds, tmp)}")
+            yield pg, service, rows, tmp
         finally:
             service.stop()
             nats.stop()
             pg.stop()
+
+
+def main(keep: str, seconds: int, peer_python: str | None) -> None:
+    with events_serving(keep) as (pg, service, rows, tmp):
+        print(f"q= random names, {rows} honourees, wrk -t1 -c32 {seconds}s, one granian worker each")
+        print(f"  the events service: {wrk(service.url, seconds)}")
+        text = httpx.get(f"{service.url}/metrics", timeout=10).text
+        pages = dict(re.findall(r'^thidua_roll_index_pages_total\{[^}]*rows="(\w+)"\} (\S+)', text, re.M))
+        print(
+            f"  pages found by the index: {float(pages.get('memory', 0)):.0f} with every row in memory, "
+            f"{float(pages.get('query', 0)):.0f} with a query for their rows"
+        )
+        service.stop()
+        if peer_python is not None:
+            print(f"  the peer:           {peer(pg, rows, peer_python, seconds, tmp)}")
 
 
 if __name__ == "__main__":
