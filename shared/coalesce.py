@@ -39,6 +39,8 @@ WRITTEN: Counter[tuple[str, str]] = Counter()  # (name, "batches" or "items")
 
 
 class Coalescer(Generic[T, R]):
+    """Writes the items `submit`ted together, with `write`: a batch function answering each item in order."""
+
     def __init__(
         self,
         name: str,
@@ -52,7 +54,7 @@ class Coalescer(Generic[T, R]):
         self.max_batch = max_batch
         self.in_flight = in_flight
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._writing = 0
+        self._writing: set[asyncio.Task[None]] = set()  # the batches being written (the loop keeps only weak refs)
         self._scheduled = False
 
     async def submit(self, item: T) -> R:
@@ -68,12 +70,18 @@ class Coalescer(Generic[T, R]):
 
     def _start(self) -> None:
         self._scheduled = False
-        while self._writing < self.in_flight and self._waiting:
+        while len(self._writing) < self.in_flight and self._waiting:
             taken, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
             taken = [(item, future) for item, future in taken if not future.cancelled()]
             if taken:
-                self._writing += 1
-                asyncio.get_running_loop().create_task(self._write(taken), context=contextvars.Context())
+                task = asyncio.get_running_loop().create_task(self._write(taken), context=contextvars.Context())
+                self._writing.add(task)
+                task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._writing.discard(task)
+        if self._waiting:
+            self._start()
 
     async def _write(self, taken: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:
@@ -103,10 +111,6 @@ class Coalescer(Generic[T, R]):
                 if not future.done():
                     future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("write interrupted"))
             raise
-        finally:
-            self._writing -= 1
-            if self._waiting:
-                self._start()
 
 
 async def written_metrics(_service: object) -> Iterable[Metric]:
